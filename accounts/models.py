@@ -1,0 +1,166 @@
+"""Who works in Vigie: jurisdictions, organisations, users and their API tokens."""
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    REFERRER = "referrer", "Professionnel référent"
+    EVALUATOR = "evaluator", "Évaluatrice / évaluateur CIDFF"
+    CIDFF_COORDINATOR = "cidff_coordinator", "Coordination CIDFF"
+    PROSECUTOR = "prosecutor", "Procureur / parquet"
+    OPERATOR = "operator", "Opérateur de téléassistance"
+    SUPERVISOR = "supervisor", "Comité de pilotage"
+
+
+class OrganisationKind(models.TextChoices):
+    REFERRING_SERVICE = "referring_service", "Service référent"
+    CIDFF = "cidff", "CIDFF"
+    PARQUET = "parquet", "Parquet"
+    OPERATOR = "operator", "Opérateur de téléassistance"
+
+
+# Which organisation kinds a role may belong to (supervisors may have none).
+ROLE_ORGANISATION_KINDS = {
+    Role.REFERRER: {OrganisationKind.REFERRING_SERVICE},
+    Role.EVALUATOR: {OrganisationKind.CIDFF},
+    Role.CIDFF_COORDINATOR: {OrganisationKind.CIDFF},
+    Role.PROSECUTOR: {OrganisationKind.PARQUET},
+    Role.OPERATOR: {OrganisationKind.OPERATOR},
+    Role.SUPERVISOR: set(OrganisationKind),
+}
+
+
+class Jurisdiction(models.Model):
+    """A tribunal judiciaire and the settings of its TGD convention."""
+
+    name = models.CharField("nom", max_length=120, unique=True)
+    departments = models.JSONField("départements", default=list, help_text='Par exemple ["92"].')
+    acknowledgement_working_days = models.PositiveSmallIntegerField("délai d'accusé de réception (jours ouvrés)", default=1)
+    evaluation_days = models.PositiveSmallIntegerField("délai d'évaluation (jours)", default=5)
+    evaluation_urgent_hours = models.PositiveSmallIntegerField("délai d'évaluation en urgence (heures)", default=48)
+    reevaluation_notice_days = models.PositiveSmallIntegerField("préavis de réévaluation (jours)", default=30)
+    max_renewals = models.PositiveSmallIntegerField(
+        "nombre maximal de renouvellements", null=True, blank=True, help_text="Vide : illimité, comme le prévoit la loi."
+    )
+
+    class Meta:
+        verbose_name = "juridiction"
+        verbose_name_plural = "juridictions"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Organisation(models.Model):
+    """A service, CIDFF, parquet or operator; its auth groups carry object-level grants."""
+
+    name = models.CharField("nom", max_length=160, unique=True)
+    kind = models.CharField("type", max_length=32, choices=OrganisationKind.choices)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name="juridiction", on_delete=models.PROTECT, related_name="organisations"
+    )
+    department = models.CharField("département", max_length=3)
+    is_active = models.BooleanField("active", default=True)
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organisation", editable=False)
+    coordinators_group = models.OneToOneField(
+        Group,
+        on_delete=models.PROTECT,
+        related_name="coordinated_organisation",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Coordination d'un CIDFF : reçoit les signalements adressés à ce CIDFF.",
+    )
+
+    class Meta:
+        verbose_name = "organisation"
+        verbose_name_plural = "organisations"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="cidff") | models.Q(coordinators_group__isnull=False),
+                name="cidff_has_coordinators_group",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("L'adresse e-mail est obligatoire.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True, role=Role.SUPERVISOR)
+        return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person working in Vigie; logs in with an e-mail address."""
+
+    email = models.EmailField("adresse e-mail", unique=True)
+    first_name = models.CharField("prénom", max_length=80, blank=True)
+    last_name = models.CharField("nom", max_length=80, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name="organisation",
+        on_delete=models.PROTECT,
+        related_name="members",
+        null=True,
+        blank=True,
+    )
+    role = models.CharField("rôle", max_length=32, choices=Role.choices)
+    is_active = models.BooleanField("actif", default=True)
+    is_staff = models.BooleanField("accès à l'administration", default=False)
+    date_joined = models.DateTimeField("créé le", default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        verbose_name = "utilisateur"
+        verbose_name_plural = "utilisateurs"
+        ordering = ["last_name", "first_name", "email"]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self):
+        return self.first_name or self.email
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its SHA-256 is stored, and it expires."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "jeton d'API"
+        verbose_name_plural = "jetons d'API"
+        indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self):
+        return f"Jeton {self.pk} de l'utilisateur {self.user_id}"

@@ -1,0 +1,109 @@
+"""State changes of accounts: organisations with their groups, users, API tokens."""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ROLE_ORGANISATION_KINDS, ApiToken, Organisation, OrganisationKind, Role, User
+from accounts.roles import role_group_name
+from audit.services import audit_record
+
+
+def organisation_create(*, name: str, kind: str, jurisdiction, department: str) -> Organisation:
+    """An organisation and the groups its grants go through (two for a CIDFF)."""
+    with transaction.atomic():
+        group = Group.objects.create(name=f"org : {name}")
+        coordinators = (
+            Group.objects.create(name=f"coordination : {name}") if kind == OrganisationKind.CIDFF else None
+        )
+        return Organisation.objects.create(
+            name=name,
+            kind=kind,
+            jurisdiction=jurisdiction,
+            department=department,
+            group=group,
+            coordinators_group=coordinators,
+        )
+
+
+def user_validate_membership(*, role: str, organisation: Organisation | None) -> None:
+    if role != Role.SUPERVISOR and organisation is None:
+        raise ValidationError({"organisation": "Ce rôle exige une organisation."})
+    if organisation is not None and organisation.kind not in ROLE_ORGANISATION_KINDS[Role(role)]:
+        raise ValidationError(
+            {"organisation": f"Le rôle « {Role(role).label} » n'existe pas dans une organisation de ce type."}
+        )
+
+
+def user_sync_groups(*, user: User) -> None:
+    """Groups follow role and organisation: role group, organisation group, CIDFF coordination."""
+    groups = [Group.objects.get_or_create(name=role_group_name(user.role))[0]]
+    if user.organisation is not None:
+        groups.append(user.organisation.group)
+        if user.role == Role.CIDFF_COORDINATOR and user.organisation.coordinators_group_id:
+            groups.append(user.organisation.coordinators_group)
+    user.groups.set(groups)
+
+
+def user_create(
+    *, email: str, role: str, organisation: Organisation | None, password: str | None = None, **names
+) -> User:
+    user_validate_membership(role=role, organisation=organisation)
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email,
+            password,
+            role=role,
+            organisation=organisation,
+            is_staff=role == Role.SUPERVISOR,
+            **names,
+        )
+        user_sync_groups(user=user)
+    return user
+
+
+def user_deactivate(*, actor: User | None, user: User) -> None:
+    """Every access ends at once: sessions stop resolving (inactive user), tokens are deleted."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        ApiToken.objects.filter(user=user).delete()
+        audit_record(actor=actor, action="user.deactivate", obj=user)
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_issue(*, request, email: str, password: str) -> tuple[str, datetime]:
+    """Check credentials (axes counts failures) and return a new raw token and its expiry.
+
+    Raises ValidationError on bad credentials; the caller checks ``request.axes_locked_out``.
+    """
+    user = authenticate(request, username=email, password=password)
+    if user is None:
+        raise ValidationError({"detail": "Identifiants incorrects."})
+    raw = secrets.token_urlsafe(32)
+    expires_at = timezone.now() + settings.VIGIE_API_TOKEN_TTL
+    with transaction.atomic():
+        ApiToken.objects.filter(user=user, expires_at__lte=timezone.now()).delete()
+        ApiToken.objects.create(user=user, key_hash=_token_hash(raw), expires_at=expires_at)
+        audit_record(actor=user, action="token.issue", obj=user)
+    return raw, expires_at
+
+
+def token_user(*, raw: str) -> User | None:
+    """The active user a raw token belongs to, if it is known and not expired."""
+    token = (
+        ApiToken.objects.select_related("user", "user__organisation")
+        .filter(key_hash=_token_hash(raw), expires_at__gt=timezone.now(), user__is_active=True)
+        .first()
+    )
+    return token.user if token else None

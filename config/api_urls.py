@@ -1,0 +1,22 @@
+"""/api/v1/ — the binding contract of DESIGN.md."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
+
+from accounts.api import MeView, OrganisationListView, TokenView, UserListView
+from referrals.api import DocumentViewSet, ReferralViewSet
+
+router = SimpleRouter()
+router.register("referrals", ReferralViewSet, basename="api-referral")
+router.register("documents", DocumentViewSet, basename="api-document")
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/me/", MeView.as_view(), name="api-me"),
+    path("organisations/", OrganisationListView.as_view(), name="api-organisations"),
+    path("users/", UserListView.as_view(), name="api-users"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
+]

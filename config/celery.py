@@ -1,0 +1,11 @@
+"""Celery application. Eager in the embedded default, Redis broker otherwise (see settings)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("vigie")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

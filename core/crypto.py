@@ -1,0 +1,41 @@
+"""Field-level encryption of personal data (Fernet, several keys for rotation)."""
+
+import json
+from functools import lru_cache
+
+from cryptography.fernet import InvalidToken, MultiFernet
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+@lru_cache(maxsize=1)
+def _fernet() -> MultiFernet:
+    try:
+        return MultiFernet([Fernet(key) for key in settings.VIGIE_FIELD_KEYS])
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured("VIGIE_FIELD_KEYS contient une clé Fernet invalide.") from exc
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    return _fernet().encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet().decrypt(token)
+    except InvalidToken as exc:
+        raise ImproperlyConfigured("Donnée chiffrée illisible : aucune clé de VIGIE_FIELD_KEYS ne convient.") from exc
+
+
+def rotate_token(token: bytes) -> bytes:
+    """Re-encrypt a token under the first (current) key."""
+    return _fernet().rotate(token)
+
+
+def encrypt_json(value) -> str:
+    return encrypt_bytes(json.dumps(value, ensure_ascii=False, sort_keys=True).encode()).decode()
+
+
+def decrypt_json(token: str):
+    return json.loads(decrypt_bytes(token.encode()))

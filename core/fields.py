@@ -1,0 +1,38 @@
+"""Model fields whose content is encrypted at rest (see core.crypto)."""
+
+from django.db import models
+
+from core.crypto import decrypt_json, encrypt_json
+
+
+class EncryptedJSONField(models.TextField):
+    """Any JSON value, stored as one Fernet token; never searchable, never in plaintext."""
+
+    description = "Donnée chiffrée (JSON)"
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return self.get_default()
+        return decrypt_json(value)
+
+    def to_python(self, value):
+        return value
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        return encrypt_json(value)
+
+    def value_to_string(self, obj):
+        return ""
+
+
+class EncryptedTextField(EncryptedJSONField):
+    """A free text (names, facts, comments), stored encrypted."""
+
+    description = "Texte chiffré"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,1 @@
+"""Parquet: decisions, devices, attributions, alerts (filled by the parquet issue)."""

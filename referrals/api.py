@@ -1,0 +1,198 @@
+"""Thin DRF layer over referrals.services and referrals.selectors."""
+
+import django_filters
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from audit.services import audit_record
+from core.exceptions import PayloadTooLarge
+from core.files import max_upload_label
+from referrals import selectors, services
+from referrals.models import Referral, Urgency
+from referrals.serializers import (
+    AssignSerializer,
+    CaseEventReferrerSerializer,
+    CaseEventSerializer,
+    CloseSerializer,
+    DocumentSerializer,
+    DocumentUploadSerializer,
+    ReferralDetailSerializer,
+    ReferralListSerializer,
+    ReferralWriteSerializer,
+    TransferSerializer,
+    WithdrawSerializer,
+    referral_serializer_class,
+)
+from referrals.workflow import Status
+
+# Multipart overhead allowed on top of the file itself before the body is even parsed.
+MULTIPART_SLACK_BYTES = 256 * 1024
+
+
+class ReferralFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
+
+    class Meta:
+        model = Referral
+        fields = ["status", "urgency"]
+
+
+class ReferralViewSet(
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Dossiers the user may see. POST creates a draft; PATCH edits a draft (its author only)."""
+
+    serializer_class = ReferralListSerializer
+    filterset_class = ReferralFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.referral_list_visible(user=self.request.user).order_by("-created_at", "-id")
+
+    def list(self, request, *args, **kwargs):
+        audit_record(actor=request.user, action="referral.list")
+        return super().list(request, *args, **kwargs)
+
+    def _detail(self, referral, status_code=status.HTTP_200_OK):
+        serializer_class = referral_serializer_class(user=self.request.user, referral=referral)
+        return Response(serializer_class(referral, context={"request": self.request}).data, status=status_code)
+
+    @extend_schema(request=ReferralWriteSerializer, responses=ReferralDetailSerializer)
+    def create(self, request):
+        serializer = ReferralWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        referral = services.referral_create(user=request.user, data=serializer.validated_data)
+        return self._detail(referral, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=ReferralDetailSerializer)
+    def retrieve(self, request, pk=None):
+        return self._detail(services.referral_read(user=request.user, referral_id=pk))
+
+    @extend_schema(request=ReferralWriteSerializer, responses=ReferralDetailSerializer)
+    def partial_update(self, request, pk=None):
+        selectors.referral_get_visible(user=request.user, referral_id=pk)  # 404 before any validation
+        serializer = ReferralWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        referral = services.referral_update(user=request.user, referral_id=pk, data=serializer.validated_data)
+        return self._detail(referral)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        services.referral_delete_draft(user=request.user, referral_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _transition(self, request, pk, service, body_serializer=None):
+        kwargs = {}
+        if body_serializer is not None:
+            selectors.referral_get_visible(user=request.user, referral_id=pk)
+            serializer = body_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            kwargs = serializer.validated_data
+        referral = service(user=request.user, referral_id=pk, **kwargs)
+        return self._detail(referral)
+
+    @extend_schema(request=None, responses=ReferralDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._transition(request, pk, services.referral_submit)
+
+    @extend_schema(request=None, responses=ReferralDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        return self._transition(request, pk, services.referral_acknowledge)
+
+    @extend_schema(request=AssignSerializer, responses=ReferralDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        selectors.referral_get_visible(user=request.user, referral_id=pk)
+        serializer = AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        referral = services.referral_assign(
+            user=request.user, referral_id=pk, evaluator_id=serializer.validated_data["evaluator"]
+        )
+        return self._detail(referral)
+
+    @extend_schema(request=TransferSerializer, responses=ReferralDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        selectors.referral_get_visible(user=request.user, referral_id=pk)
+        serializer = TransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        referral = services.referral_transfer(
+            user=request.user,
+            referral_id=pk,
+            cidff_id=serializer.validated_data["cidff"],
+            reason=serializer.validated_data["reason"],
+        )
+        return self._detail(referral)
+
+    @extend_schema(request=WithdrawSerializer, responses=ReferralDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._transition(request, pk, services.referral_withdraw, WithdrawSerializer)
+
+    @extend_schema(request=CloseSerializer, responses=ReferralDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._transition(request, pk, services.referral_close, CloseSerializer)
+
+    @extend_schema(responses=CaseEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        referral = services.referral_read(user=request.user, referral_id=pk)
+        serializer_class = CaseEventReferrerSerializer if referral.referrer_id == request.user.pk else CaseEventSerializer
+        events = selectors.referral_events(referral=referral)
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+    @extend_schema(methods=["GET"], responses=DocumentSerializer(many=True))
+    @extend_schema(methods=["POST"], request=DocumentUploadSerializer, responses=DocumentSerializer)
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
+    def documents(self, request, pk=None):
+        if request.method == "GET":
+            referral = services.referral_read(user=request.user, referral_id=pk)
+            page = self.paginate_queryset(selectors.document_list(referral=referral))
+            return self.get_paginated_response(DocumentSerializer(page, many=True).data)
+        selectors.referral_get_visible(user=request.user, referral_id=pk)
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > settings.VIGIE_MAX_UPLOAD_BYTES + MULTIPART_SLACK_BYTES:
+            raise PayloadTooLarge(f"Fichier trop volumineux : {max_upload_label()} au maximum.")
+        serializer = DocumentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        document = services.document_upload(
+            user=request.user,
+            referral_id=pk,
+            upload=serializer.validated_data["file"],
+            kind=serializer.validated_data["kind"],
+            description=serializer.validated_data.get("description", ""),
+        )
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+def document_response(document, data: bytes) -> HttpResponse:
+    """The decrypted file as an attachment named after the dossier, never after its content."""
+    extension = document.content_type.split("/")[-1].replace("mpeg", "mp3")
+    response = HttpResponse(data, content_type=document.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{document.referral.reference}-piece-{document.pk}.{extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class DocumentViewSet(viewsets.GenericViewSet):
+    serializer_class = DocumentSerializer
+
+    def get_queryset(self):
+        return Referral.objects.none()
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        document, data = services.document_download(user=request.user, document_id=pk)
+        return document_response(document, data)

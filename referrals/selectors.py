@@ -1,0 +1,81 @@
+"""Every read that decides who sees which dossier: one SQL query joined on the grant tables."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from core.exceptions import NotFound
+from referrals.models import (
+    CaseEvent,
+    Referral,
+    ReferralDocument,
+    ReferralGroupObjectPermission,
+    ReferralUserObjectPermission,
+)
+from referrals.workflow import Status
+
+
+def referral_permission_q(*, user, codename: str, outer: str = "pk") -> Q:
+    """True for dossiers on which `user` holds `codename`, directly or through a group."""
+    perm = {
+        "content_object": OuterRef(outer),
+        "permission__codename": codename,
+        "permission__content_type__app_label": "referrals",
+    }
+    return Q(Exists(ReferralUserObjectPermission.objects.filter(user=user, **perm))) | Q(
+        Exists(ReferralGroupObjectPermission.objects.filter(group__user=user, **perm))
+    )
+
+
+def referral_list_visible(*, user) -> QuerySet[Referral]:
+    if not (user.is_authenticated and user.is_active):
+        return Referral.objects.none()
+    return Referral.objects.filter(referral_permission_q(user=user, codename="view_referral")).select_related(
+        "cidff", "referrer_organisation", "evaluator", "referrer"
+    )
+
+
+def referral_get_visible(*, user, referral_id) -> Referral:
+    try:
+        return referral_list_visible(user=user).get(pk=referral_id)
+    except (Referral.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Dossier introuvable.") from None
+
+
+def referral_inbox(*, user) -> QuerySet[Referral]:
+    """A CIDFF's open dossiers, urgent first, then oldest first."""
+    return (
+        referral_list_visible(user=user)
+        .exclude(status__in=[Status.DRAFT, Status.CLOSED])
+        .order_by("-urgency", "submitted_at", "id")
+    )
+
+
+def referral_events(*, referral: Referral) -> QuerySet[CaseEvent]:
+    return referral.events.select_related("actor").order_by("created_at", "id")
+
+
+def document_list(*, referral: Referral) -> QuerySet[ReferralDocument]:
+    return referral.documents.select_related("uploaded_by").order_by("created_at", "id")
+
+
+def document_get_visible(*, user, document_id) -> ReferralDocument:
+    if not (user.is_authenticated and user.is_active):
+        raise NotFound("Pièce introuvable.")
+    try:
+        return (
+            ReferralDocument.objects.select_related("referral")
+            .filter(referral_permission_q(user=user, codename="view_referral", outer="referral"))
+            .get(pk=document_id)
+        )
+    except (ReferralDocument.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Pièce introuvable.") from None
+
+
+def referral_warnings(*, referral: Referral) -> list[str]:
+    """Points the CIDFF must know before going further (not blocking at this stage)."""
+    warnings = []
+    if referral.cohabiting:
+        warnings.append(
+            "La victime cohabite avec l'auteur : le Téléphone Grave Danger exige la non-cohabitation "
+            "(art. 41-3-1 du code de procédure pénale). Une autre orientation peut être nécessaire."
+        )
+    return warnings

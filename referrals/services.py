@@ -1,0 +1,436 @@
+"""Every state change of a dossier.
+
+Each action: find the dossier among those the user may see (else 404) under a row lock, check
+the user may do this (else 403), check the state (else 409), write, journal (CaseEvent +
+AccessEvent), grant/revoke, and enqueue notifications after commit.
+"""
+
+import datetime
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Organisation, OrganisationKind, Role, User
+from audit.services import audit_record
+from core.exceptions import Conflict, Forbidden, NotFound
+from core.files import check_upload_size, delete_private, read_private, sniff_content_type, store_private
+from referrals import permissions as perms
+from referrals.models import CaseEvent, DocumentKind, ReferenceCounter, Referral, ReferralDocument
+from referrals.selectors import document_get_visible, referral_get_visible, referral_list_visible
+from referrals.workflow import COORDINATOR_CLOSURE_REASONS, ClosureReason, Status, check_transition
+
+PLAIN_FIELDS = ("urgency", "referrer_function", "cohabiting", "separation_date", "facts", "victim_informed")
+LIST_FIELDS = ("children", "complaints", "measures")
+AUTHOR_PLAIN_FIELDS = {
+    "relationship": "author_relationship",
+    "custody_status": "author_custody_status",
+    "release_date": "author_release_date",
+}
+WITHDRAWABLE = frozenset({Status.SUBMITTED, Status.RECEIVED})
+COORDINATOR_CLOSABLE = frozenset({Status.RECEIVED, Status.EVALUATION})
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _jsonable(value):
+    """Dates become ISO strings before encryption; nested structures are walked."""
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _lock(*, user, referral_id) -> Referral:
+    """The dossier, locked, if the user may see it; NotFound otherwise. Call inside atomic()."""
+    try:
+        return referral_list_visible(user=user).select_for_update(of=("self",)).get(pk=referral_id)
+    except (Referral.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Dossier introuvable.") from None
+
+
+def _require(condition: bool, message: str = "Vous n'avez pas le droit de faire cette action sur ce dossier.") -> None:
+    if not condition:
+        raise Forbidden(message)
+
+
+def _require_state(referral, allowed, message: str) -> None:
+    """Each action names the states it starts from (the table also has self-loops)."""
+    if referral.status not in allowed:
+        raise Conflict(message)
+
+
+def _is_author(user, referral) -> bool:
+    return user.role == Role.REFERRER and referral.referrer_id == user.pk
+
+
+def _is_coordinator(user, referral) -> bool:
+    return (
+        user.role == Role.CIDFF_COORDINATOR
+        and user.organisation_id == referral.cidff_id
+        and user.has_perm(f"referrals.{perms.CHANGE}", referral)
+    )
+
+
+def _move(*, referral, actor, action: str, to: str, comment: str = "", **changes) -> None:
+    """Apply a transition of the table, save it and journal it."""
+    check_transition(referral.status, to)
+    from_status = referral.status
+    referral.status = to
+    for field, value in changes.items():
+        setattr(referral, field, value)
+    referral.save()
+    CaseEvent.objects.create(
+        referral=referral, actor=actor, action=action, from_status=from_status, to_status=to, comment=comment
+    )
+    audit_record(actor=actor, action=f"referral.{action}", obj=referral)
+
+
+def _next_reference(year: int) -> str:
+    """SIG-<year>-<5 digits>; the yearly counter row is locked, so two dossiers never share one."""
+    try:
+        with transaction.atomic():
+            ReferenceCounter.objects.get_or_create(year=year)
+    except IntegrityError:
+        pass  # created by a concurrent transaction in the meantime
+    counter = ReferenceCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"SIG-{year}-{counter.last:05d}"
+
+
+def _active_cidff(organisation_id) -> Organisation:
+    organisation = Organisation.objects.filter(
+        pk=getattr(organisation_id, "pk", organisation_id), kind=OrganisationKind.CIDFF, is_active=True
+    ).first()
+    if organisation is None:
+        raise ValidationError({"cidff": "Choisissez un CIDFF actif."})
+    return organisation
+
+
+def _apply_payload(referral: Referral, data: dict) -> None:
+    for field in PLAIN_FIELDS:
+        if field in data:
+            setattr(referral, field, data[field])
+    if "cidff" in data:
+        referral.cidff = _active_cidff(data["cidff"])
+    if "victim" in data:
+        referral.victim = {**referral.victim, **_jsonable(data["victim"])}
+    if "author" in data:
+        author = dict(data["author"])
+        for key, field in AUTHOR_PLAIN_FIELDS.items():
+            if key in author:
+                value = author.pop(key)
+                setattr(referral, field, value if value is not None or field == "author_release_date" else "")
+        referral.author = {**referral.author, **_jsonable(author)}
+    for field in LIST_FIELDS:
+        if field in data:
+            setattr(referral, field, _jsonable(list(data[field])))
+
+
+def referral_missing_fields(referral: Referral) -> dict[str, str]:
+    """What a dossier must hold before it leaves the referrer (French messages by field)."""
+    errors = {}
+    victim, author = referral.victim, referral.author
+    if not victim.get("last_name"):
+        errors["victim.last_name"] = "Le nom de la victime est obligatoire."
+    if not victim.get("first_name"):
+        errors["victim.first_name"] = "Le prénom de la victime est obligatoire."
+    if not (victim.get("phone") or victim.get("safe_contact")):
+        errors["victim.safe_contact"] = "Indiquez au moins un moyen de contact sûr pour joindre la victime."
+    if not author.get("last_name"):
+        errors["author.last_name"] = "Le nom de l'auteur est obligatoire."
+    if not referral.author_relationship:
+        errors["author.relationship"] = "Précisez le lien entre l'auteur et la victime."
+    if referral.cohabiting is None:
+        errors["cohabiting"] = "Précisez si la victime cohabite encore avec l'auteur."
+    if not referral.facts.strip():
+        errors["facts"] = "Décrivez les faits."
+    if not referral.victim_informed:
+        errors["victim_informed"] = "La victime doit être informée du signalement et l'accepter."
+    return errors
+
+
+# --- notifications (after commit) -------------------------------------------------------------
+
+
+def _enqueue(task, referral_id: int) -> None:
+    transaction.on_commit(partial(task.delay, referral_id))
+
+
+# --- drafts -------------------------------------------------------------------------------------
+
+
+def referral_create(*, user: User, data: dict) -> Referral:
+    _require(
+        user.role == Role.REFERRER and user.organisation_id is not None and user.has_perm("referrals.add_referral"),
+        "Seul un professionnel référent peut créer un signalement.",
+    )
+    if "cidff" not in data:
+        raise ValidationError({"cidff": "Choisissez le CIDFF destinataire."})
+    if not data.get("referrer_function"):
+        raise ValidationError({"referrer_function": "Précisez votre fonction."})
+    with transaction.atomic():
+        referral = Referral(referrer=user, referrer_organisation=user.organisation)
+        _apply_payload(referral, data)
+        referral.reference = _next_reference(timezone.localdate().year)
+        referral.save()
+        CaseEvent.objects.create(referral=referral, actor=user, action="create", to_status=Status.DRAFT)
+        perms.grant(actor=user, referral=referral, perms=[perms.VIEW, perms.CHANGE], user=user)
+        audit_record(actor=user, action="referral.create", obj=referral)
+    return referral
+
+
+def referral_update(*, user: User, referral_id: int, data: dict) -> Referral:
+    with transaction.atomic():
+        referral = _lock(user=user, referral_id=referral_id)
+        _require(_is_author(user, referral), "Seul l'auteur du signalement peut le modifier.")
+        _require_state(referral, {Status.DRAFT}, "Un signalement transmis ne se modifie plus.")
+        _apply_payload(referral, data)
+        referral.save()
+        audit_record(actor=user, action="referral.update", obj=referral)
+    return referral
+
+
+def referral_delete_draft(*, user: User, referral_id: int) -> None:
+    with transaction.atomic():
+        referral = _lock(user=user, referral_id=referral_id)
+        _require(_is_author(user, referral), "Seul l'auteur du signalement peut le supprimer.")
+        _require_state(referral, {Status.DRAFT}, "Seul un brouillon peut être supprimé.")
+        names = list(referral.documents.values_list("storage_name", flat=True))
+        audit_record(actor=user, action="referral.delete", obj=referral)
+        referral.delete()
+        transaction.on_commit(lambda: [delete_private(name) for name in names])
+
+
+# --- transitions --------------------------------------------------------------------------------
+
+
+def referral_submit(*, user: User, referral_id: int) -> Referral:
+    from referrals.tasks import notify_referral_submitted
+
+    with transaction.atomic():
+        referral = _lock(user=user, referral_id=referral_id)
+        _require(_is_author(user, referral), "Seul l'auteur du signalement peut le transmettre.")
+        _require_state(referral, {Status.DRAFT}, "Ce signalement a déjà été transmis.")
+        missing = referral_missing_fields(referral)
+        if missing:
+            raise ValidationError(missing)
+        if not referral.cidff.is_active:
+            raise ValidationError({"cidff": "Ce CIDFF n'est plus actif : choisissez-en un autre."})
+        _move(referral=referral, actor=user, action="submit", to=Status.SUBMITTED, submitted_at=timezone.now())
+        perms.revoke(actor=user, referral=referral, perms=[perms.CHANGE], user=user)
+        perms.grant(
+            actor=user, referral=referral, perms=[perms.VIEW, perms.CHANGE], group=referral.cidff.coordinators_group
+        )
+        _enqueue(notify_referral_submitted, referral.pk)
+    return referral
+
+
+def referral_acknowledge(*, user: User, referral_id: int) -> Referral:
+    from referrals.tasks import notify_referral_acknowledged
+
+    with transaction.atomic():
+        referral = _lock(user=user, referral_id=referral_id)
+        _require(_is_coordinator(user, referral), "Seule la coordination du CIDFF destinataire accuse réception.")
+        _require_state(referral, {Status.SUBMITTED}, "La réception de ce signalement a déjà été accusée.")
+        _move(referral=referral, actor=user, action="acknowledge", to=Status.RECEIVED, acknowledged_at=timezone.now())
+        _enqueue(notify_referral_acknowledged, referral.pk)
+    return referral
+
+
+def referral_assign(*, user: User, referral_id: int, evaluator_id) -> Referral:
+    with transaction.atomic():
+        referral = _lock(user=user, referral_id=referral_id)
+        _require(_is_coordinator(user, referral), "Seule la coordination du CIDFF attribue les dossiers.")
+        _require_state(
+            referral, {Status.RECEIVED, Status.EVALUATION}, "Seul un dossier reçu ou en évaluation peut être attribué."
+        )
+        evaluator = User.objects.filter(
+            pk=evaluator_id, role=Role.EVALUATOR, organisation_id=referral.cidff_id, is_active=True
+        ).first()
+        if evaluator is None:
+            raise ValidationError({"evaluator": "Choisissez une évaluatrice ou un évaluateur actif de votre CIDFF."})
+        previous = referral.evaluator
+        if previous == evaluator:
+            raise ValidationError({"evaluator": "Le dossier est déjà attribué à cette personne."})
+        action = "reassign" if previous else "assign"
+        _move(referral=referral, actor=user, action=action, to=Status.EVALUATION, evaluator=evaluator)
+        evaluator_perms = [perms.VIEW, perms.CHANGE, perms.EVALUATE]
+        if previous is not None:
+            perms.revoke(actor=user, referral=referral, perms=evaluator_perms, user=previous)
+        perms.grant(actor=user, referral=referral, perms=evaluator_perms, user=evaluator)
+    return referral
+
+
+def referral_transfer(*, user: User, referral_id: int, cidff_id, reason: str) -> Referral:
+    with transaction.atomic():
+        referral = _lock(user=user, referral_id=referral_id)
+        _require(_is_coordinator(user, referral), "Seule la coordination du CIDFF peut transférer le dossier.")
+        _require_state(referral, {Status.RECEIVED}, "Seul un dossier reçu et pas encore attribué peut être transféré.")
+        target = _active_cidff(cidff_id)
+        if target.pk == referral.cidff_id:
+            raise ValidationError({"cidff": "Le dossier est déjà dans ce CIDFF."})
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError({"reason": "Indiquez le motif du transfert."})
+        old = referral.cidff
+        _move(referral=referral, actor=user, action="transfer", to=Status.RECEIVED, comment=reason, cidff=target)
+        perms.revoke(actor=user, referral=referral, perms=[perms.VIEW, perms.CHANGE], group=old.coordinators_group)
+        perms.grant(actor=user, referral=referral, perms=[perms.VIEW, perms.CHANGE], group=target.coordinators_group)
+    return referral
+
+
+def referral_withdraw(*, user: User, referral_id: int, comment: str = "") -> Referral:
+    with transaction.atomic():
+        referral = _lock(user=user, referral_id=referral_id)
+        _require(_is_author(user, referral), "Seul l'auteur du signalement peut le retirer.")
+        _require_state(
+            referral, WITHDRAWABLE, "Le signalement ne peut plus être retiré : l'évaluation a commencé ou il est clôturé."
+        )
+        _move(
+            referral=referral,
+            actor=user,
+            action="withdraw",
+            to=Status.CLOSED,
+            comment=(comment or "").strip(),
+            closure_reason=ClosureReason.WITHDRAWN_BY_REFERRER,
+            closed_at=timezone.now(),
+        )
+    return referral
+
+
+def referral_close(*, user: User, referral_id: int, reason: str, comment: str = "") -> Referral:
+    with transaction.atomic():
+        referral = _lock(user=user, referral_id=referral_id)
+        _require(_is_coordinator(user, referral), "Seule la coordination du CIDFF peut clôturer le dossier.")
+        _require_state(
+            referral, COORDINATOR_CLOSABLE, "Ce dossier ne peut pas être clôturé par le CIDFF dans son état actuel."
+        )
+        if reason not in COORDINATOR_CLOSURE_REASONS:
+            raise ValidationError({"reason": "Choisissez un motif de clôture valide."})
+        comment = (comment or "").strip()
+        if reason == ClosureReason.OTHER and not comment:
+            raise ValidationError({"comment": "Précisez le motif de clôture."})
+        _move(
+            referral=referral,
+            actor=user,
+            action="close",
+            to=Status.CLOSED,
+            comment=comment,
+            closure_reason=reason,
+            closed_at=timezone.now(),
+        )
+    return referral
+
+
+# --- reads that are journaled -------------------------------------------------------------------
+
+
+def referral_read(*, user: User, referral_id: int) -> Referral:
+    """A dossier opened by someone allowed to see it; the opening is journaled."""
+    referral = referral_get_visible(user=user, referral_id=referral_id)
+    audit_record(actor=user, action="referral.view", obj=referral)
+    return referral
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+
+def document_upload(*, user: User, referral_id: int, upload, kind: str, description: str = "") -> ReferralDocument:
+    """Store an attachment encrypted; nothing is kept if any check fails."""
+    if kind not in DocumentKind.values:
+        raise ValidationError({"kind": "Choisissez un type de pièce valide."})
+    if upload is None:
+        raise ValidationError({"file": "Joignez un fichier."})
+    with transaction.atomic():
+        referral = _lock(user=user, referral_id=referral_id)
+        _require(
+            user.has_perm(f"referrals.{perms.CHANGE}", referral),
+            "Vous ne pouvez pas ajouter de pièce à ce dossier.",
+        )
+        _require_state(
+            referral,
+            set(Status) - {Status.CLOSED},
+            "Le dossier est clôturé : aucune pièce ne peut plus y être ajoutée.",
+        )
+        check_upload_size(upload.size)
+        data = upload.read()
+        check_upload_size(len(data))
+        content_type = sniff_content_type(data[:8192])
+        name, digest = store_private(data, folder="documents")
+        try:
+            document = ReferralDocument.objects.create(
+                referral=referral,
+                kind=kind,
+                description=(description or "").strip()[:1000],
+                original_name=(getattr(upload, "name", "") or "")[:200],
+                content_type=content_type,
+                size=len(data),
+                sha256=digest,
+                storage_name=name,
+                uploaded_by=user,
+            )
+            audit_record(actor=user, action="document.upload", obj=document)
+        except Exception:
+            delete_private(name)
+            raise
+    return document
+
+
+def document_download(*, user: User, document_id: int) -> tuple[ReferralDocument, bytes]:
+    document = document_get_visible(user=user, document_id=document_id)
+    data = read_private(document.storage_name)
+    audit_record(actor=user, action="document.download", obj=document)
+    return document, data
+
+
+# --- e-mails (called by Celery tasks; reference and link only, never personal data) ---------------
+
+
+def _mail_dossier(*, referral: Referral, recipients: list[str], subject: str, template: str) -> int:
+    if not recipients:
+        return 0
+    body = render_to_string(
+        template,
+        {
+            "reference": referral.reference,
+            "url": settings.VIGIE_BASE_URL.rstrip("/") + reverse("referral-detail", args=[referral.pk]),
+        },
+    )
+    return send_mail(f"[Vigie] {subject} — {referral.reference}", body, None, recipients)
+
+
+def referral_notify_submitted(*, referral_id: int) -> int:
+    referral = Referral.objects.select_related("cidff").filter(pk=referral_id, status=Status.SUBMITTED).first()
+    if referral is None:
+        return 0
+    recipients = list(
+        User.objects.filter(
+            is_active=True, role=Role.CIDFF_COORDINATOR, organisation_id=referral.cidff_id
+        ).values_list("email", flat=True)
+    )
+    return _mail_dossier(
+        referral=referral, recipients=recipients, subject="Nouveau signalement", template="emails/referral_submitted.txt"
+    )
+
+
+def referral_notify_acknowledged(*, referral_id: int) -> int:
+    referral = Referral.objects.select_related("referrer").filter(pk=referral_id).first()
+    if referral is None or not referral.referrer.is_active:
+        return 0
+    return _mail_dossier(
+        referral=referral,
+        recipients=[referral.referrer.email],
+        subject="Accusé de réception",
+        template="emails/referral_acknowledged.txt",
+    )
