@@ -1,0 +1,181 @@
+"""The demo world of DESIGN.md: jurisdictions, organisations, users and dossiers in every state.
+
+Used by `manage.py seed_demo` (idempotent) and by the test suite, so both speak of the same
+CIDFF 92 Sud, the same Parquet de Nanterre and the same referrers.
+"""
+
+import datetime
+import random
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+
+from accounts.models import Jurisdiction, Organisation, OrganisationKind, Role, User
+from accounts.services import organisation_create, user_create
+
+DEMO_PASSWORD = "Vigie-demo-2026!"
+
+JURISDICTIONS = {"nanterre": ("TJ de Nanterre", ["92"]), "paris": ("TJ de Paris", ["75"])}
+
+ORGANISATIONS = {
+    "cidff92sud": ("CIDFF 92 Sud", OrganisationKind.CIDFF, "nanterre", "92"),
+    "cidff92nord": ("CIDFF 92 Nord", OrganisationKind.CIDFF, "nanterre", "92"),
+    "cidffparis": ("CIDFF de Paris", OrganisationKind.CIDFF, "paris", "75"),
+    "parquet_nanterre": ("Parquet de Nanterre", OrganisationKind.PARQUET, "nanterre", "92"),
+    "parquet_paris": ("Parquet de Paris", OrganisationKind.PARQUET, "paris", "75"),
+    "ccas": ("CCAS de Boulogne-Billancourt", OrganisationKind.REFERRING_SERVICE, "nanterre", "92"),
+    "commissariat": ("Commissariat de Boulogne-Billancourt", OrganisationKind.REFERRING_SERVICE, "nanterre", "92"),
+    "hopital": ("Hôpital Ambroise-Paré", OrganisationKind.REFERRING_SERVICE, "nanterre", "92"),
+    "operator": ("Plateforme de téléassistance", OrganisationKind.OPERATOR, "nanterre", "92"),
+}
+
+# key: (e-mail, role, organisation key, first name, last name)
+USERS = {
+    "referrer_ccas": ("referent.ccas@vigie.test", Role.REFERRER, "ccas", "Claire", "Martin"),
+    "referrer_police": ("referent.commissariat@vigie.test", Role.REFERRER, "commissariat", "Karim", "Benali"),
+    "referrer_hospital": ("referent.hopital@vigie.test", Role.REFERRER, "hopital", "Hélène", "Roux"),
+    "coord_sud": ("coord.cidff92sud@vigie.test", Role.CIDFF_COORDINATOR, "cidff92sud", "Sophie", "Lefèvre"),
+    "eval1_sud": ("eval1.cidff92sud@vigie.test", Role.EVALUATOR, "cidff92sud", "Amina", "Diallo"),
+    "eval2_sud": ("eval2.cidff92sud@vigie.test", Role.EVALUATOR, "cidff92sud", "Julie", "Moreau"),
+    "coord_nord": ("coord.cidff92nord@vigie.test", Role.CIDFF_COORDINATOR, "cidff92nord", "Nadia", "Girard"),
+    "eval_nord": ("eval.cidff92nord@vigie.test", Role.EVALUATOR, "cidff92nord", "Léa", "Fontaine"),
+    "coord_paris": ("coord.cidffparis@vigie.test", Role.CIDFF_COORDINATOR, "cidffparis", "Inès", "Marchand"),
+    "prosecutor_nanterre": ("procureur.nanterre@vigie.test", Role.PROSECUTOR, "parquet_nanterre", "Paul", "Mercier"),
+    "prosecutor_paris": ("procureur.paris@vigie.test", Role.PROSECUTOR, "parquet_paris", "Anne", "Durand"),
+    "operator": ("operateur@vigie.test", Role.OPERATOR, "operator", "Marc", "Petit"),
+    "supervisor": ("superviseur@vigie.test", Role.SUPERVISOR, None, "Claude", "Bernard"),
+}
+
+
+@dataclass
+class DemoWorld:
+    jurisdictions: dict[str, Jurisdiction] = field(default_factory=dict)
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+
+
+def seed_reference(*, password: str = DEMO_PASSWORD) -> DemoWorld:
+    """Jurisdictions, organisations and users (created once, found afterwards)."""
+    if not settings.VIGIE_DEMO:
+        raise ImproperlyConfigured("Les données de démonstration sont interdites hors mode démo (VIGIE_DEMO).")
+    world = DemoWorld()
+    with transaction.atomic():
+        for key, (name, departments) in JURISDICTIONS.items():
+            world.jurisdictions[key], _ = Jurisdiction.objects.get_or_create(
+                name=name, defaults={"departments": departments}
+            )
+        for key, (name, kind, jurisdiction, department) in ORGANISATIONS.items():
+            world.organisations[key] = Organisation.objects.filter(name=name).first() or organisation_create(
+                name=name, kind=kind, jurisdiction=world.jurisdictions[jurisdiction], department=department
+            )
+        for key, (email, role, organisation, first_name, last_name) in USERS.items():
+            world.users[key] = User.objects.filter(email=email).first() or user_create(
+                email=email,
+                password=password,
+                role=role,
+                organisation=world.organisations.get(organisation),
+                first_name=first_name,
+                last_name=last_name,
+            )
+    return world
+
+
+FIRST_NAMES = ["Sarah", "Fatou", "Marie", "Nora", "Camille", "Leïla", "Émilie", "Yasmina", "Laura", "Aïcha"]
+LAST_NAMES = ["Dupont", "Traoré", "Lambert", "Haddad", "Nguyen", "Morel", "Kaci", "Renaud", "Faure", "Blanc"]
+AUTHOR_FIRST_NAMES = ["Julien", "Mehdi", "Thomas", "Sébastien", "Yanis", "Kevin", "Nicolas", "David"]
+FACTS = [
+    "Menaces de mort répétées par SMS depuis la séparation, dont une mise en scène avec une arme.",
+    "Tentative d'étranglement lors de la remise des enfants ; plainte déposée le lendemain.",
+    "Surveillance continue : il attend devant son travail et connaît sa nouvelle adresse.",
+    "Violences physiques pendant la grossesse, confiscation des papiers, isolement de la famille.",
+]
+
+
+def demo_referral_payload(rng: random.Random, organisations: dict[str, Organisation]) -> dict:
+    """A plausible, entirely fictitious dossier."""
+    today = datetime.date.today()
+    return {
+        "cidff": organisations[rng.choice(["cidff92sud", "cidff92sud", "cidff92nord"])],
+        "urgency": rng.choice(["normal", "normal", "urgent"]),
+        "referrer_function": rng.choice(["travailleur_social", "police_gendarmerie", "medecin", "pmi"]),
+        "victim": {
+            "last_name": rng.choice(LAST_NAMES),
+            "first_name": rng.choice(FIRST_NAMES),
+            "birth_date": datetime.date(rng.randint(1975, 2002), rng.randint(1, 12), rng.randint(1, 28)),
+            "phone": f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+            "address": f"{rng.randint(1, 120)} rue de la République, 92100 Boulogne-Billancourt",
+            "safe_contact": "Appeler sur le portable, ne pas laisser de message.",
+            "safe_times": "En semaine entre 9 h et 12 h",
+            "language": "français",
+        },
+        "author": {
+            "last_name": rng.choice(LAST_NAMES),
+            "first_name": rng.choice(AUTHOR_FIRST_NAMES),
+            "relationship": rng.choice(["ex_conjoint", "ex_concubin", "ex_pacs", "conjoint"]),
+            "custody_status": rng.choice(["free", "free", "detained", "on_the_run"]),
+            "release_date": today + datetime.timedelta(days=rng.randint(20, 120)),
+        },
+        "children": [{"first_name": "Lina", "birth_date": datetime.date(2019, 5, 3), "common_child": True}],
+        "cohabiting": False,
+        "separation_date": today - datetime.timedelta(days=rng.randint(20, 300)),
+        "facts": rng.choice(FACTS),
+        "measures": [
+            {
+                "type": "ordonnance_protection",
+                "authority": "JAF de Nanterre",
+                "date": today - datetime.timedelta(days=10),
+                "no_contact_ban": True,
+                "expiry": today + datetime.timedelta(days=365),
+            }
+        ],
+        "victim_informed": True,
+    }
+
+
+def seed_dossiers(world: DemoWorld, *, count: int = 30, seed: int = 2026) -> int:
+    """Dossiers spread over the states the workflow knows, moved there by the real services."""
+    from referrals import services
+    from referrals.models import Referral
+
+    if Referral.objects.filter(referrer__in=world.users.values()).exists():
+        return 0
+    rng = random.Random(seed)
+    users = world.users
+    referrers = [users["referrer_ccas"], users["referrer_police"], users["referrer_hospital"]]
+    coordinators = {o.pk: u for u in users.values() if u.role == Role.CIDFF_COORDINATOR for o in [u.organisation]}
+    evaluators = {}
+    for user in users.values():
+        if user.role == Role.EVALUATOR:
+            evaluators.setdefault(user.organisation_id, []).append(user)
+    # target state of each dossier, in order: enough of each for every screen to show something
+    plan = ["draft"] * 4 + ["submitted"] * 6 + ["received"] * 5 + ["evaluation"] * 8
+    plan += ["transferred"] * 2 + ["withdrawn"] * 2 + ["closed"] * 3
+    for target in plan[:count]:
+        referrer = rng.choice(referrers)
+        referral = services.referral_create(user=referrer, data=demo_referral_payload(rng, world.organisations))
+        if target == "draft":
+            continue
+        services.referral_submit(user=referrer, referral_id=referral.pk)
+        if target == "submitted":
+            continue
+        if target == "withdrawn":
+            services.referral_withdraw(user=referrer, referral_id=referral.pk, comment="Orientation vers un autre dispositif.")
+            continue
+        coordinator = coordinators[referral.cidff_id]
+        services.referral_acknowledge(user=coordinator, referral_id=referral.pk)
+        if target == "received":
+            continue
+        if target == "transferred":
+            other = world.organisations["cidff92nord" if referral.cidff_id == world.organisations["cidff92sud"].pk else "cidff92sud"]
+            services.referral_transfer(
+                user=coordinator, referral_id=referral.pk, cidff_id=other.pk, reason="Domicile de la victime dans l'autre secteur."
+            )
+            continue
+        if target == "closed":
+            services.referral_close(user=coordinator, referral_id=referral.pk, reason="unreachable", comment="")
+            continue
+        evaluator = rng.choice(evaluators[referral.cidff_id])
+        services.referral_assign(user=coordinator, referral_id=referral.pk, evaluator_id=evaluator.pk)
+    return len(plan[:count])

@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from core.demo import DEMO_PASSWORD, USERS, seed_dossiers, seed_reference
+
+
+class Command(BaseCommand):
+    help = "Crée (une seule fois) les juridictions, organisations, comptes et dossiers de démonstration."
+
+    def handle(self, *args, **options):
+        world = seed_reference()
+        created = seed_dossiers(world)
+        self.stdout.write(self.style.SUCCESS(f"Données de démonstration prêtes ({created} dossiers créés)."))
+        self.stdout.write(f"\nComptes de démonstration (mot de passe : {DEMO_PASSWORD}) :")
+        for email, role, *_ in USERS.values():
+            self.stdout.write(f"  {email:<36} {role.label}")
