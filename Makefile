@@ -1,0 +1,51 @@
+# Vigie — two commands for a newcomer: `make demo` (run the app) and `make test` (run the tests).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Tests always run on PostgreSQL (never SQLite).
+TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/vigie
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install demo run test lint format check worker beat
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Embedded default: SQLite, eager Celery, console e-mail, demo data, http://127.0.0.1:8000
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo "Vigie tourne sur http://127.0.0.1:8000 (Ctrl-C pour arrêter)."
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+run: install
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} VIGIE_TEST_REDIS_URL=$${VIGIE_TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+check: install
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+## Real background processes (need CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
+worker: install
+	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2
+
+beat: install
+	$(VENV)/bin/celery -A config beat --loglevel=INFO
