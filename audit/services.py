@@ -1,7 +1,5 @@
 """Writing to the journal. Every row chains to the previous one under a global lock."""
 
-import threading
-
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -10,10 +8,13 @@ from audit.models import AccessEvent
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 7_414_253  # arbitrary, constant: "the audit chain" lock
-_local_lock = threading.Lock()
 
 
 def _chain_lock():
+    """PostgreSQL: a transaction-level advisory lock (re-entrant, freed at commit).
+
+    SQLite (embedded default) needs none: its transactions start IMMEDIATE (see settings).
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
@@ -25,7 +26,7 @@ def audit_record(*, actor, action: str, obj=None, object_type: str = "", object_
         object_type = obj._meta.model_name
         object_id = obj.pk
     actor_id = getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
-    with _local_lock, transaction.atomic():
+    with transaction.atomic():
         _chain_lock()
         last = AccessEvent.objects.order_by("-id").values_list("hash", flat=True).first()
         event = AccessEvent(

@@ -1,0 +1,165 @@
+"""Who sees which dossier: every role × list, detail and each action, against the guardian oracle."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from guardian.shortcuts import get_objects_for_user
+
+from referrals import services
+from referrals.models import Referral
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+# dossier key → (state, referrer, target CIDFF, evaluator)
+DOSSIERS = {
+    "ccas_draft": ("draft", "referrer_ccas", "cidff92sud", None),
+    "ccas_submitted": ("submitted", "referrer_ccas", "cidff92sud", None),
+    "police_received": ("received", "referrer_police", "cidff92sud", None),
+    "police_evaluation": ("evaluation", "referrer_police", "cidff92sud", "eval1_sud"),
+    "hospital_received_nord": ("received", "referrer_hospital", "cidff92nord", None),
+    "hospital_evaluation_nord": ("evaluation", "referrer_hospital", "cidff92nord", "eval_nord"),
+    "ccas_submitted_paris": ("submitted", "referrer_ccas", "cidffparis", None),
+    "ccas_closed": ("closed", "referrer_ccas", "cidff92sud", None),
+}
+
+EXPECTED_VISIBLE = {
+    "referrer_ccas": {"ccas_draft", "ccas_submitted", "ccas_submitted_paris", "ccas_closed"},
+    "referrer_police": {"police_received", "police_evaluation"},
+    "referrer_hospital": {"hospital_received_nord", "hospital_evaluation_nord"},
+    "coord_sud": {"ccas_submitted", "police_received", "police_evaluation", "ccas_closed"},
+    "eval1_sud": {"police_evaluation"},
+    "eval2_sud": set(),
+    "coord_nord": {"hospital_received_nord", "hospital_evaluation_nord"},
+    "eval_nord": {"hospital_evaluation_nord"},
+    "coord_paris": {"ccas_submitted_paris"},
+    "prosecutor_nanterre": set(),
+    "prosecutor_paris": set(),
+    "operator": set(),
+    "supervisor": set(),
+}
+
+AUTHOR_ACTIONS = {"submit", "withdraw"}
+COORDINATOR_ACTIONS = {"acknowledge", "assign", "transfer", "close"}
+
+
+@pytest.fixture
+def dossiers(world, make_referral):
+    made = {
+        key: make_referral(state, referrer=referrer, cidff=cidff, evaluator=evaluator or "eval1_sud")
+        for key, (state, referrer, cidff, evaluator) in DOSSIERS.items()
+    }
+    services.document_upload(
+        user=world.users["coord_sud"],
+        referral_id=made["police_evaluation"].pk,
+        upload=SimpleUploadedFile("plainte.pdf", PDF),
+        kind="evidence",
+    )
+    return made
+
+
+@pytest.mark.parametrize("user_key", sorted(EXPECTED_VISIBLE))
+def test_list_shows_exactly_the_granted_dossiers(api, users, dossiers, user_key):
+    user = users[user_key]
+    expected = {dossiers[key].pk for key in EXPECTED_VISIBLE[user_key]}
+    oracle = set(get_objects_for_user(user, "referrals.view_referral", klass=Referral).values_list("pk", flat=True))
+    assert oracle == expected
+    response = api(user).get("/api/v1/referrals/?page_size=100")
+    assert response.status_code == 200
+    assert {row["id"] for row in response.json()["results"]} == expected
+
+
+@pytest.mark.parametrize("user_key", sorted(EXPECTED_VISIBLE))
+def test_detail_events_and_documents_are_404_outside_the_grants(api, users, dossiers, user_key):
+    client = api(users[user_key])
+    for key, referral in dossiers.items():
+        visible = key in EXPECTED_VISIBLE[user_key]
+        for suffix in ("", "events/", "documents/"):
+            response = client.get(f"/api/v1/referrals/{referral.pk}/{suffix}")
+            assert response.status_code == (200 if visible else 404), (key, suffix, response.status_code)
+    document = dossiers["police_evaluation"].documents.get()
+    response = client.get(f"/api/v1/documents/{document.pk}/download/")
+    assert response.status_code == (200 if "police_evaluation" in EXPECTED_VISIBLE[user_key] else 404)
+
+
+@pytest.mark.parametrize("user_key", sorted(EXPECTED_VISIBLE))
+def test_actions_are_404_when_invisible_and_403_when_not_allowed(api, users, orgs, dossiers, user_key):
+    client = api(users[user_key])
+    bodies = {
+        "assign": {"evaluator": users["eval2_sud"].pk},
+        "transfer": {"cidff": orgs["cidffparis"].pk, "reason": "test"},
+        "close": {"reason": "unreachable"},
+        "withdraw": {},
+    }
+    user = users[user_key]
+    for key, referral in dossiers.items():
+        visible = key in EXPECTED_VISIBLE[user_key]
+        _, referrer, cidff, _ = DOSSIERS[key]
+        is_author = user_key == referrer
+        is_coordinator = user.role == "cidff_coordinator" and user.organisation == orgs[cidff]
+        before = Referral.objects.get(pk=referral.pk)
+        for action in AUTHOR_ACTIONS | COORDINATOR_ACTIONS:
+            allowed = is_author if action in AUTHOR_ACTIONS else is_coordinator
+            if visible and allowed:
+                continue  # exercised in test_workflow_api
+            response = client.post(
+                f"/api/v1/referrals/{referral.pk}/{action}/", bodies.get(action, {}), content_type="application/json"
+            )
+            assert response.status_code == (403 if visible else 404), (key, action, response.status_code)
+        for method in ("patch", "delete"):
+            if visible and is_author:
+                continue
+            response = getattr(client, method)(
+                f"/api/v1/referrals/{referral.pk}/", {"facts": "x"}, content_type="application/json"
+            )
+            assert response.status_code == (403 if visible else 404), (key, method, response.status_code)
+        after = Referral.objects.get(pk=referral.pk)
+        assert (after.status, after.cidff_id, after.evaluator_id, after.facts) == (
+            before.status,
+            before.cidff_id,
+            before.evaluator_id,
+            before.facts,
+        )
+
+
+def test_upload_is_404_outside_the_grants_and_403_without_change(api, users, dossiers):
+    referral = dossiers["police_evaluation"]
+    for user_key, expected in (("coord_nord", 404), ("prosecutor_nanterre", 404), ("referrer_police", 403)):
+        response = api(users[user_key]).post(
+            f"/api/v1/referrals/{referral.pk}/documents/", {"file": SimpleUploadedFile("a.pdf", PDF)}
+        )
+        assert response.status_code == expected, user_key
+    assert referral.documents.count() == 1
+
+
+def test_anonymous_gets_401_everywhere(api, dossiers):
+    client = api(None)
+    referral = dossiers["ccas_submitted"]
+    assert client.get("/api/v1/referrals/").status_code == 401
+    assert client.get(f"/api/v1/referrals/{referral.pk}/").status_code == 401
+    assert client.post(f"/api/v1/referrals/{referral.pk}/acknowledge/").status_code == 401
+
+
+def test_referrer_detail_after_submission_holds_no_content(api, users, dossiers):
+    data = api(users["referrer_ccas"]).get(f"/api/v1/referrals/{dossiers['ccas_submitted'].pk}/").json()
+    assert data["status"] == "submitted"
+    assert not {"victim", "author", "children", "facts", "measures", "evaluator"} & set(data)
+    draft = api(users["referrer_ccas"]).get(f"/api/v1/referrals/{dossiers['ccas_draft'].pk}/").json()
+    assert draft["victim"]["last_name"]
+
+
+def test_list_runs_a_constant_number_of_queries(api, users, make_referral):
+    client = api(users["coord_sud"])
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/api/v1/referrals/?page_size=100").status_code == 200
+        return len(ctx.captured_queries)
+
+    make_referral("submitted")
+    few = count_queries()
+    for _ in range(6):
+        make_referral("received")
+    assert count_queries() == few
