@@ -22,7 +22,7 @@ ROLE_PERMISSIONS = {
         for action in ("view", "add", "change")
         for model in ("user", "organisation", "jurisdiction")
     }
-    | {"audit.view_accessevent"},
+    | {"audit.view_accessevent", "axes.view_accessattempt", "axes.delete_accessattempt"},
 }
 
 

@@ -107,3 +107,17 @@ def token_user(*, raw: str) -> User | None:
         .first()
     )
     return token.user if token else None
+
+
+def user_save_from_admin(*, actor: User, user: User, was_active: bool) -> User:
+    """A supervisor's edit in the admin: staff flag and groups follow the role; deactivation ends access."""
+    user_validate_membership(role=user.role, organisation=user.organisation)
+    with transaction.atomic():
+        user.is_staff = user.role == Role.SUPERVISOR
+        user.email = user.email.lower()
+        user.save()
+        user_sync_groups(user=user)
+        audit_record(actor=actor, action="user.admin_save", obj=user)
+        if was_active and not user.is_active:
+            user_deactivate(actor=actor, user=user)
+    return user

@@ -1,0 +1,101 @@
+"""Supervisors manage jurisdictions, organisations and users here (groups are derived, not edited)."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.forms import BaseUserCreationForm
+from django.core.exceptions import ValidationError
+
+from accounts.models import Jurisdiction, Organisation, User
+from accounts.services import organisation_create, user_save_from_admin, user_validate_membership
+
+
+@admin.register(Jurisdiction)
+class JurisdictionAdmin(admin.ModelAdmin):
+    list_display = ["name", "departments", "evaluation_days", "evaluation_urgent_hours", "max_renewals"]
+    search_fields = ["name"]
+    fieldsets = [
+        (None, {"fields": ["name", "departments"]}),
+        (
+            "Convention TGD",
+            {
+                "fields": [
+                    "acknowledgement_working_days",
+                    "evaluation_days",
+                    "evaluation_urgent_hours",
+                    "reevaluation_notice_days",
+                    "max_renewals",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "jurisdiction", "department", "is_active"]
+    list_filter = ["kind", "jurisdiction", "is_active"]
+    search_fields = ["name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["kind"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = organisation_create(
+            name=obj.name, kind=obj.kind, jurisdiction=obj.jurisdiction, department=obj.department
+        )
+        obj.pk, obj.group_id, obj.coordinators_group_id = created.pk, created.group_id, created.coordinators_group_id
+        obj._state.adding = False
+
+
+class MembershipFormMixin:
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role"):
+            try:
+                user_validate_membership(role=cleaned["role"], organisation=cleaned.get("organisation"))
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+
+class UserCreationAdminForm(MembershipFormMixin, BaseUserCreationForm):
+    class Meta:
+        model = User
+        fields = ["email", "first_name", "last_name", "role", "organisation"]
+
+
+class UserChangeAdminForm(MembershipFormMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["email", "first_name", "last_name", "role", "organisation", "is_active"]
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    form = UserChangeAdminForm
+    add_form = UserCreationAdminForm
+    list_display = ["email", "last_name", "first_name", "role", "organisation", "is_active", "last_login"]
+    list_filter = ["role", "is_active", "organisation"]
+    search_fields = ["email", "last_name", "first_name"]
+    ordering = ["last_name", "first_name"]
+    readonly_fields = ["last_login", "date_joined"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["email", "first_name", "last_name", "role", "organisation", "password1", "password2"]
+        return ["email", "first_name", "last_name", "role", "organisation", "is_active", "last_login", "date_joined"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # accounts are deactivated, never deleted: the journal points at them
+
+    def save_model(self, request, obj, form, change):
+        was_active = User.objects.filter(pk=obj.pk, is_active=True).exists() if change else False
+        user_save_from_admin(actor=request.user, user=obj, was_active=was_active)
