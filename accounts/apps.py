@@ -15,4 +15,4 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # Reference data, not business logic: role groups follow accounts.roles after every migrate.
         post_migrate.connect(_sync_role_groups, dispatch_uid="vigie_sync_role_groups")
-        from accounts import signals  # noqa: F401  (login journal)
+        from accounts import schema, signals  # noqa: F401  (OpenAPI extension, login journal)

@@ -287,6 +287,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralStatusEnum": "referrals.workflow.Status",
+        "ClosureReasonEnum": "referrals.workflow.ClosureReason",
+        "OrganisationKindEnum": "accounts.models.OrganisationKind",
+        "DocumentKindEnum": "referrals.models.DocumentKind",
+        "RoleEnum": "accounts.models.Role",
+    },
 }
 
 LOGGING = {
