@@ -37,12 +37,17 @@ class Jurisdiction(models.Model):
 
     name = models.CharField("nom", max_length=120, unique=True)
     departments = models.JSONField("départements", default=list, help_text='Par exemple ["92"].')
-    acknowledgement_working_days = models.PositiveSmallIntegerField("délai d'accusé de réception (jours ouvrés)", default=1)
+    acknowledgement_working_days = models.PositiveSmallIntegerField(
+        "délai d'accusé de réception (jours ouvrés)", default=1
+    )
     evaluation_days = models.PositiveSmallIntegerField("délai d'évaluation (jours)", default=5)
     evaluation_urgent_hours = models.PositiveSmallIntegerField("délai d'évaluation en urgence (heures)", default=48)
     reevaluation_notice_days = models.PositiveSmallIntegerField("préavis de réévaluation (jours)", default=30)
     max_renewals = models.PositiveSmallIntegerField(
-        "nombre maximal de renouvellements", null=True, blank=True, help_text="Vide : illimité, comme le prévoit la loi."
+        "nombre maximal de renouvellements",
+        null=True,
+        blank=True,
+        help_text="Vide : illimité, comme le prévoit la loi.",
     )
 
     class Meta:

@@ -20,9 +20,7 @@ def organisation_create(*, name: str, kind: str, jurisdiction, department: str) 
     """An organisation and the groups its grants go through (two for a CIDFF)."""
     with transaction.atomic():
         group = Group.objects.create(name=f"org : {name}")
-        coordinators = (
-            Group.objects.create(name=f"coordination : {name}") if kind == OrganisationKind.CIDFF else None
-        )
+        coordinators = Group.objects.create(name=f"coordination : {name}") if kind == OrganisationKind.CIDFF else None
         return Organisation.objects.create(
             name=name,
             kind=kind,

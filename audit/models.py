@@ -30,6 +30,14 @@ class AccessEvent(models.Model):
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Le journal des accès est en ajout seul.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Le journal des accès est en ajout seul.")
+
     def compute_hash(self) -> str:
         content = json.dumps(
             [
@@ -44,11 +52,3 @@ class AccessEvent(models.Model):
             separators=(",", ":"),
         )
         return hashlib.sha256((self.prev_hash + content).encode()).hexdigest()
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Le journal des accès est en ajout seul.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Le journal des accès est en ajout seul.")

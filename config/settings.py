@@ -49,7 +49,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _embedded_secret(
 VIGIE_FIELD_KEYS = [
     key.strip()
     for key in (
-        env.str("VIGIE_FIELD_KEYS", default="") or _embedded_secret("field.keys", lambda: Fernet.generate_key().decode())
+        env.str("VIGIE_FIELD_KEYS", default="")
+        or _embedded_secret("field.keys", lambda: Fernet.generate_key().decode())
     ).split(",")
     if key.strip()
 ]
@@ -239,6 +240,7 @@ EMAIL_BACKEND = env.str(
     if PRODUCTION
     else "django.core.mail.backends.console.EmailBackend",
 )
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")

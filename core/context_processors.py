@@ -13,7 +13,10 @@ def navigation(request):
     if user.role == Role.REFERRER:
         items = [("Mes signalements", reverse("referral-list")), ("Nouveau signalement", reverse("referral-create"))]
     elif user.role == Role.CIDFF_COORDINATOR:
-        items = [("Dossiers reçus", reverse("referral-list")), ("Dossiers clôturés", reverse("referral-list") + "?vue=clos")]
+        items = [
+            ("Dossiers reçus", reverse("referral-list")),
+            ("Dossiers clôturés", reverse("referral-list") + "?vue=clos"),
+        ]
     elif user.role == Role.EVALUATOR:
         items = [("Mes dossiers", reverse("referral-list"))]
     else:

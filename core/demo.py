@@ -161,16 +161,23 @@ def seed_dossiers(world: DemoWorld, *, count: int = 30, seed: int = 2026) -> int
         if target == "submitted":
             continue
         if target == "withdrawn":
-            services.referral_withdraw(user=referrer, referral_id=referral.pk, comment="Orientation vers un autre dispositif.")
+            services.referral_withdraw(
+                user=referrer, referral_id=referral.pk, comment="Orientation vers un autre dispositif."
+            )
             continue
         coordinator = coordinators[referral.cidff_id]
         services.referral_acknowledge(user=coordinator, referral_id=referral.pk)
         if target == "received":
             continue
         if target == "transferred":
-            other = world.organisations["cidff92nord" if referral.cidff_id == world.organisations["cidff92sud"].pk else "cidff92sud"]
+            other = world.organisations[
+                "cidff92nord" if referral.cidff_id == world.organisations["cidff92sud"].pk else "cidff92sud"
+            ]
             services.referral_transfer(
-                user=coordinator, referral_id=referral.pk, cidff_id=other.pk, reason="Domicile de la victime dans l'autre secteur."
+                user=coordinator,
+                referral_id=referral.pk,
+                cidff_id=other.pk,
+                reason="Domicile de la victime dans l'autre secteur.",
             )
             continue
         if target == "closed":

@@ -147,7 +147,9 @@ class ReferralViewSet(
     @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
         referral = services.referral_read(user=request.user, referral_id=pk)
-        serializer_class = CaseEventReferrerSerializer if referral.referrer_id == request.user.pk else CaseEventSerializer
+        serializer_class = (
+            CaseEventReferrerSerializer if referral.referrer_id == request.user.pk else CaseEventSerializer
+        )
         events = selectors.referral_events(referral=referral)
         page = self.paginate_queryset(events)
         return self.get_paginated_response(serializer_class(page, many=True).data)
@@ -180,7 +182,9 @@ def document_response(document, data: bytes) -> HttpResponse:
     """The decrypted file as an attachment named after the dossier, never after its content."""
     extension = document.content_type.split("/")[-1].replace("mpeg", "mp3")
     response = HttpResponse(data, content_type=document.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{document.referral.reference}-piece-{document.pk}.{extension}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{document.referral.reference}-piece-{document.pk}.{extension}"'
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

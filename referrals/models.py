@@ -79,6 +79,9 @@ class ReferenceCounter(models.Model):
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self):
+        return f"{self.year} : {self.last}"
+
 
 class Referral(models.Model):
     reference = models.CharField("référence", max_length=20, unique=True, editable=False)
@@ -99,8 +102,12 @@ class Referral(models.Model):
 
     victim = EncryptedJSONField("victime", default=dict)
     author = EncryptedJSONField("auteur (identité)", default=dict)
-    author_relationship = models.CharField("lien avec la victime", max_length=20, choices=Relationship.choices, blank=True)
-    author_custody_status = models.CharField("situation de l'auteur", max_length=20, choices=CustodyStatus.choices, blank=True)
+    author_relationship = models.CharField(
+        "lien avec la victime", max_length=20, choices=Relationship.choices, blank=True
+    )
+    author_custody_status = models.CharField(
+        "situation de l'auteur", max_length=20, choices=CustodyStatus.choices, blank=True
+    )
     author_release_date = models.DateField("date de libération de l'auteur", null=True, blank=True)
     children = EncryptedJSONField("enfants", default=list)
     cohabiting = models.BooleanField("cohabitation avec l'auteur", null=True, blank=True)

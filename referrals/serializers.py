@@ -57,7 +57,12 @@ class AuthorSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class ChildSerializer(StrictSerializerMixin, serializers.Serializer):
-    RESIDENCE = [("victim", "Chez la victime"), ("author", "Chez l'auteur"), ("alternate", "Alternée"), ("other", "Autre")]
+    RESIDENCE = [
+        ("victim", "Chez la victime"),
+        ("author", "Chez l'auteur"),
+        ("alternate", "Alternée"),
+        ("other", "Autre"),
+    ]
     first_name = _text(80)
     birth_date = _date()
     common_child = serializers.BooleanField(required=False, default=True)

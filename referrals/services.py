@@ -295,7 +295,9 @@ def referral_withdraw(*, user: User, referral_id: int, comment: str = "") -> Ref
         referral = _lock(user=user, referral_id=referral_id)
         _require(_is_author(user, referral), "Seul l'auteur du signalement peut le retirer.")
         _require_state(
-            referral, WITHDRAWABLE, "Le signalement ne peut plus être retiré : l'évaluation a commencé ou il est clôturé."
+            referral,
+            WITHDRAWABLE,
+            "Le signalement ne peut plus être retiré : l'évaluation a commencé ou il est clôturé.",
         )
         _move(
             referral=referral,
@@ -415,12 +417,15 @@ def referral_notify_submitted(*, referral_id: int) -> int:
     if referral is None:
         return 0
     recipients = list(
-        User.objects.filter(
-            is_active=True, role=Role.CIDFF_COORDINATOR, organisation_id=referral.cidff_id
-        ).values_list("email", flat=True)
+        User.objects.filter(is_active=True, role=Role.CIDFF_COORDINATOR, organisation_id=referral.cidff_id).values_list(
+            "email", flat=True
+        )
     )
     return _mail_dossier(
-        referral=referral, recipients=recipients, subject="Nouveau signalement", template="emails/referral_submitted.txt"
+        referral=referral,
+        recipients=recipients,
+        subject="Nouveau signalement",
+        template="emails/referral_submitted.txt",
     )
 
 

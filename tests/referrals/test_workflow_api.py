@@ -81,7 +81,9 @@ def test_full_path_submit_acknowledge_assign(api, users, orgs, django_capture_on
 
     # reassignment: the previous evaluator loses the dossier at once
     response = api(users["coord_sud"]).post(
-        f"/api/v1/referrals/{referral.pk}/assign/", {"evaluator": users["eval2_sud"].pk}, content_type="application/json"
+        f"/api/v1/referrals/{referral.pk}/assign/",
+        {"evaluator": users["eval2_sud"].pk},
+        content_type="application/json",
     )
     assert response.status_code == 200
     assert api(users["eval1_sud"]).get(f"/api/v1/referrals/{referral.pk}/").status_code == 404

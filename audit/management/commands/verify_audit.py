@@ -9,5 +9,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         checked, broken = audit_verify_chain()
         if broken is not None:
-            raise CommandError(f"Journal altéré : rupture de la chaîne à l'événement n° {broken.pk} ({checked} vérifiés avant).")
+            raise CommandError(
+                f"Journal altéré : rupture de la chaîne à l'événement n° {broken.pk} ({checked} vérifiés avant)."
+            )
         self.stdout.write(self.style.SUCCESS(f"Journal intègre : {checked} événements vérifiés."))
