@@ -163,3 +163,28 @@ def test_list_runs_a_constant_number_of_queries(api, users, make_referral):
     for _ in range(6):
         make_referral("received")
     assert count_queries() == few
+
+
+def test_deactivated_user_loses_list_detail_and_actions_at_once(api, users, dossiers):
+    from accounts.services import user_deactivate
+    from referrals.selectors import referral_list_visible
+
+    coordinator = users["coord_sud"]
+    client = api(coordinator)
+    referral = dossiers["ccas_submitted"]
+    assert client.get(f"/api/v1/referrals/{referral.pk}/").status_code == 200
+    user_deactivate(actor=users["supervisor"], user=coordinator)
+    assert client.get("/api/v1/referrals/").status_code == 401
+    assert client.get(f"/api/v1/referrals/{referral.pk}/").status_code == 401
+    assert client.post(f"/api/v1/referrals/{referral.pk}/acknowledge/").status_code == 401
+    coordinator.refresh_from_db()
+    # guardian's oracle ignores is_active; the selector does not (grants stay for a reactivation)
+    assert not referral_list_visible(user=coordinator).exists()
+    referral.refresh_from_db()
+    assert referral.status == "submitted"
+
+
+def test_framework_errors_are_in_french(api, users):
+    response = api(users["referrer_ccas"]).post("/api/v1/referrals/", {}, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["cidff"] == ["Ce champ est obligatoire."]
