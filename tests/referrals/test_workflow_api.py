@@ -272,3 +272,18 @@ def test_list_is_paginated_and_filterable(api, users, make_referral):
     assert set(data) >= {"results", "next"}
     assert [r["status"] for r in data["results"]] == ["submitted"]
     assert "victim" not in data["results"][0]
+
+
+def test_malformed_requests_get_clear_errors_not_500(api, users, make_referral):
+    client = api(users["referrer_ccas"])
+    response = client.post("/api/v1/referrals/", "{pas du json", content_type="application/json")
+    assert response.status_code == 400 and response.json()["detail"]
+    assert client.post("/api/v1/referrals/", "x", content_type="text/plain").status_code == 415
+    assert client.get("/api/v1/referrals/abc/").status_code == 404
+    assert client.get("/api/v1/referrals/99999999999999999999/").status_code == 404
+    assert client.get("/api/v1/referrals/?status=inconnu").status_code == 400
+    assert client.post("/api/v1/referrals/", [1, 2], content_type="application/json").status_code == 400
+    referral = make_referral("draft")
+    response = client.patch(f"/api/v1/referrals/{referral.pk}/", {"children": "abc"}, content_type="application/json")
+    assert response.status_code == 400
+    assert not Referral.objects.exclude(pk=referral.pk).exists()
