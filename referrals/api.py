@@ -89,6 +89,7 @@ class ReferralViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _transition(self, request, pk, service, body_serializer=None):
+        """404 first, then the body's shape (400), then the service (403, 409, 400)."""
         kwargs = {}
         if body_serializer is not None:
             selectors.referral_get_visible(user=request.user, referral_id=pk)
@@ -111,27 +112,12 @@ class ReferralViewSet(
     @extend_schema(request=AssignSerializer, responses=ReferralDetailSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        selectors.referral_get_visible(user=request.user, referral_id=pk)
-        serializer = AssignSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        referral = services.referral_assign(
-            user=request.user, referral_id=pk, evaluator_id=serializer.validated_data["evaluator"]
-        )
-        return self._detail(referral)
+        return self._transition(request, pk, services.referral_assign, AssignSerializer)
 
     @extend_schema(request=TransferSerializer, responses=ReferralDetailSerializer)
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
-        selectors.referral_get_visible(user=request.user, referral_id=pk)
-        serializer = TransferSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        referral = services.referral_transfer(
-            user=request.user,
-            referral_id=pk,
-            cidff_id=serializer.validated_data["cidff"],
-            reason=serializer.validated_data["reason"],
-        )
-        return self._detail(referral)
+        return self._transition(request, pk, services.referral_transfer, TransferSerializer)
 
     @extend_schema(request=WithdrawSerializer, responses=ReferralDetailSerializer)
     @action(detail=True, methods=["post"])

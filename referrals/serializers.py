@@ -234,11 +234,11 @@ class CaseEventReferrerSerializer(CaseEventSerializer):
 
 
 class AssignSerializer(StrictSerializerMixin, serializers.Serializer):
-    evaluator = serializers.IntegerField()
+    evaluator = serializers.IntegerField(source="evaluator_id")
 
 
 class TransferSerializer(StrictSerializerMixin, serializers.Serializer):
-    cidff = serializers.IntegerField()
+    cidff = serializers.IntegerField(source="cidff_id")
     reason = serializers.CharField(max_length=1000)
 
 
