@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 
 from core.demo import DEMO_PASSWORD, USERS, seed_dossiers, seed_reference
 
@@ -8,7 +9,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         world = seed_reference()
-        created = seed_dossiers(world)
+        # The notifications of the seeded transitions would bury the logins under 60 e-mails.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            created = seed_dossiers(world)
         self.stdout.write(self.style.SUCCESS(f"Données de démonstration prêtes ({created} dossiers créés)."))
         self.stdout.write(f"\nComptes de démonstration (mot de passe : {DEMO_PASSWORD}) :")
         for email, role, *_ in USERS.values():
