@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -10,3 +10,9 @@ class EmailAuthenticationForm(AuthenticationForm):
         "invalid_login": "Adresse e-mail ou mot de passe incorrect.",
         "inactive": "Ce compte est désactivé.",
     }
+
+
+class EmailPasswordResetForm(PasswordResetForm):
+    email = forms.EmailField(
+        label="Adresse e-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )

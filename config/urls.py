@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.forms import EmailPasswordResetForm
 from accounts.views import LoginView
 
 admin.site.site_header = "Vigie — administration"
@@ -11,7 +12,11 @@ admin.site.index_title = "Comité de pilotage"
 urlpatterns = [
     path("connexion/", LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
-    path("mot-de-passe/oubli/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "mot-de-passe/oubli/",
+        auth_views.PasswordResetView.as_view(form_class=EmailPasswordResetForm),
+        name="password_reset",
+    ),
     path("mot-de-passe/oubli/envoye/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "mot-de-passe/nouveau/<uidb64>/<token>/",

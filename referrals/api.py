@@ -146,7 +146,7 @@ class ReferralViewSet(
     def documents(self, request, pk=None):
         if request.method == "GET":
             referral = services.referral_read(user=request.user, referral_id=pk)
-            page = self.paginate_queryset(selectors.document_list(referral=referral))
+            page = self.paginate_queryset(selectors.document_list(user=request.user, referral=referral))
             return self.get_paginated_response(DocumentSerializer(page, many=True).data)
         selectors.referral_get_visible(user=request.user, referral_id=pk)
         declared = int(request.META.get("CONTENT_LENGTH") or 0)

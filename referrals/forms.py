@@ -138,7 +138,10 @@ class ReferralForm(forms.Form):
     victim_first_name = _text("Prénom", 80)
     victim_birth_date = _date("Date de naissance")
     victim_address = _text(
-        "Adresse actuelle", 300, rows=2, help_text="Ne l'indiquez que si l'auteur ne la connaît pas ou si elle est utile."
+        "Adresse actuelle",
+        300,
+        rows=2,
+        help_text="Ne l'indiquez que si l'auteur ne la connaît pas ou si elle est utile.",
     )
     victim_language = _text("Langue parlée", 60, help_text="Par exemple : français, arabe, tamoul.")
     victim_interpreter = forms.BooleanField(label="Un interprète est nécessaire", required=False)
@@ -158,7 +161,9 @@ class ReferralForm(forms.Form):
         help_text="Numéro sûr, personne relais, consignes (ne pas laisser de message…). "
         "Un téléphone ou un moyen de contact sûr est requis pour transmettre.",
     )
-    victim_safe_times = _text("Moments où la joindre sans danger", 200, help_text="Par exemple : en semaine entre 9 h et 12 h.")
+    victim_safe_times = _text(
+        "Moments où la joindre sans danger", 200, help_text="Par exemple : en semaine entre 9 h et 12 h."
+    )
     # L'auteur
     author_last_name = _text("Nom", 80)
     author_first_name = _text("Prénom", 80)
@@ -207,9 +212,9 @@ class ReferralForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cidff"].queryset = Organisation.objects.filter(kind=OrganisationKind.CIDFF, is_active=True).order_by(
-            "name"
-        )
+        self.fields["cidff"].queryset = Organisation.objects.filter(
+            kind=OrganisationKind.CIDFF, is_active=True
+        ).order_by("name")
         for name in self.TRANSMIT_REQUIRED:
             self.fields[name].transmit_required = True
 
@@ -247,7 +252,11 @@ class MeasureForm(forms.Form):
     def is_blank(self) -> bool:
         data = self.cleaned_data
         return not (
-            data.get("type") or data.get("authority") or data.get("date") or data.get("expiry") or data.get("no_contact_ban")
+            data.get("type")
+            or data.get("authority")
+            or data.get("date")
+            or data.get("expiry")
+            or data.get("no_contact_ban")
         )
 
     def clean(self):
@@ -345,7 +354,9 @@ def referral_initial(referral) -> tuple[dict, list[dict], list[dict]]:
         initial[f"author_{key}"] = parse_iso_date(value) if key in DATE_KEYS else value
 
     def rows(items):
-        return [{key: parse_iso_date(value) if key in DATE_KEYS else value for key, value in item.items()} for item in items]
+        return [
+            {key: parse_iso_date(value) if key in DATE_KEYS else value for key, value in item.items()} for item in items
+        ]
 
     return initial, rows(referral.children or []), rows(referral.measures or [])
 
@@ -414,7 +425,8 @@ class TransferForm(ActionForm):
 class CloseForm(ActionForm):
     reason = forms.ChoiceField(
         label="Motif de clôture",
-        choices=BLANK + [(reason.value, reason.label) for reason in ClosureReason if reason in COORDINATOR_CLOSURE_REASONS],
+        choices=BLANK
+        + [(reason.value, reason.label) for reason in ClosureReason if reason in COORDINATOR_CLOSURE_REASONS],
         error_messages={"required": "Choisissez le motif de clôture."},
     )
     comment = forms.CharField(

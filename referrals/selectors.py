@@ -2,7 +2,7 @@
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from core.exceptions import NotFound
+from core.exceptions import Forbidden, NotFound
 from referrals.models import (
     CaseEvent,
     Referral,
@@ -53,7 +53,14 @@ def referral_events(*, referral: Referral) -> QuerySet[CaseEvent]:
     return referral.events.select_related("actor").order_by("created_at", "id")
 
 
-def document_list(*, referral: Referral) -> QuerySet[ReferralDocument]:
+def referrer_sees_content(*, user, referral: Referral) -> bool:
+    """Once a dossier has left its referrer she follows its status only: no content, no documents."""
+    return referral.referrer_id != user.pk or referral.status == Status.DRAFT
+
+
+def document_list(*, user, referral: Referral) -> QuerySet[ReferralDocument]:
+    if not referrer_sees_content(user=user, referral=referral):
+        raise Forbidden("Les pièces d'un signalement transmis ne sont plus consultables par le référent.")
     return referral.documents.select_related("uploaded_by").order_by("created_at", "id")
 
 
@@ -64,6 +71,7 @@ def document_get_visible(*, user, document_id) -> ReferralDocument:
         return (
             ReferralDocument.objects.select_related("referral")
             .filter(referral_permission_q(user=user, codename="view_referral", outer="referral"))
+            .exclude(Q(referral__referrer=user) & ~Q(referral__status=Status.DRAFT))
             .get(pk=document_id)
         )
     except (ReferralDocument.DoesNotExist, ValueError, TypeError):

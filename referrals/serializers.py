@@ -20,8 +20,8 @@ from referrals.models import (
     Relationship,
     Urgency,
 )
-from referrals.selectors import referral_warnings
-from referrals.workflow import COORDINATOR_CLOSURE_REASONS, ClosureReason, Status
+from referrals.selectors import referral_warnings, referrer_sees_content
+from referrals.workflow import COORDINATOR_CLOSURE_REASONS, ClosureReason
 
 
 def _text(max_length: int, **kwargs):
@@ -201,9 +201,11 @@ class ReferralDetailSerializer(ReferralContentMixin, ReferralReferrerSerializer)
 
 
 def referral_serializer_class(*, user, referral) -> type[serializers.Serializer]:
-    if referral.referrer_id == user.pk:
-        return ReferralDraftSerializer if referral.status == Status.DRAFT else ReferralReferrerSerializer
-    return ReferralDetailSerializer
+    if referral.referrer_id != user.pk:
+        return ReferralDetailSerializer
+    return (
+        ReferralDraftSerializer if referrer_sees_content(user=user, referral=referral) else ReferralReferrerSerializer
+    )
 
 
 class CaseEventSerializer(serializers.ModelSerializer):

@@ -52,6 +52,17 @@ ACTION_LABELS = {
     "close": "Clôture",
 }
 
+FORM_TITLES = {
+    "submit": "Transmettre au CIDFF",
+    "acknowledge": "Accuser réception",
+    "assign": "Attribuer l'évaluation",
+    "transfer": "Transférer à un autre CIDFF",
+    "close": "Clôturer le dossier",
+    "withdraw": "Retirer le signalement",
+    "delete": "Supprimer le brouillon",
+    "document": "Ajouter une pièce",
+}
+
 
 def service_errors(view):
     """Map the services' errors to HTTP answers, once for every view."""
@@ -93,7 +104,7 @@ def home(request):
 @require_GET
 def referral_list(request):
     user = request.user
-    closed = request.GET.get("vue") == "clos"
+    closed = user.role == Role.CIDFF_COORDINATOR and request.GET.get("vue") == "clos"
     visible = selectors.referral_list_visible(user=user)
     if user.role == Role.CIDFF_COORDINATOR:
         if closed:
@@ -339,8 +350,14 @@ def _render_detail(request, referral, *, bound=None, errors=(), status=200):
     """The dossier page; `bound` replaces blank action forms by the posted ones (with their errors)."""
     user = request.user
     forms = {**_action_forms(user, referral), **(bound or {})}
-    context = {"referral": referral, "forms": forms, "action_errors": list(errors)}
-    if _is_author(user, referral) and referral.status != Status.DRAFT:
+    failed = next((name for name, form in (bound or {}).items() if form.errors), None)
+    context = {
+        "referral": referral,
+        "forms": forms,
+        "action_errors": list(errors),
+        "failed_form": failed and {"anchor": f"form-{failed}", "title": FORM_TITLES[failed]},
+    }
+    if not selectors.referrer_sees_content(user=user, referral=referral):
         # once it has left her, the referrer sees status, acknowledgement and closure only
         context["steps"] = _steps(referral)
         return render(request, "referrals/detail_referrer.html", context, status=status)
@@ -354,7 +371,7 @@ def _render_detail(request, referral, *, bound=None, errors=(), status=200):
             "measures": _measures(referral),
             "referrer_function_label": _label(ReferrerFunction.choices, referral.referrer_function),
             "warnings": selectors.referral_warnings(referral=referral),
-            "documents": selectors.document_list(referral=referral),
+            "documents": selectors.document_list(user=user, referral=referral),
             "document_form": document_form,
             "events": _timeline(referral),
         }

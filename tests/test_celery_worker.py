@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -20,15 +19,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def broker_url():
-    url = os.environ.get("VIGIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    redis.Redis.from_url(url).ping()  # fails loudly: integration tests need Redis (make test / .ci/run start it)
+    """The tests' own Redis database, emptied first (fails loudly if Redis is down).
+
+    `make test` sets CELERY_BROKER_URL for the whole run: Celery builds its connection pools
+    once, so the broker cannot be switched in the middle of a test session.
+    """
+    url = django_settings.CELERY_BROKER_URL
+    if not url.startswith("redis://"):
+        pytest.fail("Les tests d'intégration Celery exigent CELERY_BROKER_URL=redis://… : lancez `make test`.")
+    redis.Redis.from_url(url).flushdb()
     return url
 
 
 @pytest.fixture
 def real_worker(broker_url, tmp_path):
-    """A worker process on a private queue, reading the test database, writing e-mails to files."""
-    queue = f"vigie-test-{uuid.uuid4().hex}"
+    """A worker process on the test broker, reading the test database, writing e-mails to files."""
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -40,24 +45,22 @@ def real_worker(broker_url, tmp_path):
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue, "-l", "WARNING"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-l", "WARNING"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     # Celery reads Django's CELERY_* settings under their namespaced names.
-    overrides = {
-        "CELERY_BROKER_URL": broker_url,
-        "CELERY_TASK_ALWAYS_EAGER": False,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-    }
+    overrides = {"CELERY_BROKER_URL": broker_url, "CELERY_TASK_ALWAYS_EAGER": False}
     previous = {key: celery_app.conf.get(key) for key in overrides}
     celery_app.conf.update(overrides)
+    celery_app.close()  # drop connection pools built for the previous broker setting
     try:
         yield tmp_path / "mail"
     finally:
         celery_app.conf.update(previous)
+        celery_app.close()
         worker.terminate()
         output = worker.communicate(timeout=30)[0].decode(errors="replace")
         print(output)

@@ -21,7 +21,11 @@ PRODUCTION_ENV = {
 
 
 def manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VIGIE_", "DATABASE_URL", "SECRET_KEY"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("VIGIE_", "DATABASE_URL", "SECRET_KEY", "CELERY_", "ALLOWED_HOSTS"))
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

@@ -1,0 +1,82 @@
+"""Lists: no personal data, urgent first, paginated, a constant number of queries."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from referrals import views
+from tests.web.helpers import text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_referrer_list_shows_references_and_no_personal_data(api, users, make_referral):
+    draft, sent = make_referral("draft"), make_referral("submitted")
+    other = make_referral("draft", referrer="referrer_police")
+    html = text(api(users["referrer_ccas"]).get(reverse("referral-list")))
+    assert draft.reference in html and sent.reference in html and other.reference not in html
+    assert "Brouillon" in html and "Transmis au CIDFF" in html and "Nouveau signalement" in html
+    for referral in (draft, sent):
+        assert referral.victim["last_name"] not in html and referral.author["last_name"] not in html
+
+
+def test_the_inbox_lists_urgent_first_then_oldest(api, users, make_referral):
+    old_normal = make_referral("submitted", urgency="normal")
+    new_normal = make_referral("received", urgency="normal")
+    urgent = make_referral("submitted", urgency="urgent")
+    closed = make_referral("closed")
+    elsewhere = make_referral("submitted", cidff="cidff92nord")
+    html = text(api(users["coord_sud"]).get(reverse("referral-list")))
+    positions = [html.index(r.reference) for r in (urgent, old_normal, new_normal)]
+    assert positions == sorted(positions)
+    assert closed.reference not in html and elsewhere.reference not in html
+    assert "Urgent" in html and "À accuser" in html
+    assert urgent.victim["last_name"] not in html
+
+
+def test_the_closed_view_lists_closed_dossiers(api, users, make_referral):
+    open_one, closed = make_referral("received"), make_referral("closed")
+    html = text(api(users["coord_sud"]).get(reverse("referral-list") + "?vue=clos"))
+    assert closed.reference in html and open_one.reference not in html
+    assert "Dossiers clôturés" in html
+
+
+def test_the_evaluator_lists_her_dossiers(api, users, make_referral):
+    mine, other = make_referral("evaluation", evaluator="eval1_sud"), make_referral("evaluation", evaluator="eval2_sud")
+    html = text(api(users["eval1_sud"]).get(reverse("referral-list")))
+    assert mine.reference in html and other.reference not in html
+
+
+def test_lists_are_paginated(api, users, make_referral, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    referrals = [make_referral("submitted") for _ in range(3)]
+    client = api(users["coord_sud"])
+    first, second = text(client.get(reverse("referral-list"))), text(client.get(reverse("referral-list") + "?page=2"))
+    assert "Page 1 sur 2" in first and 'rel="next"' in first
+    assert sum(r.reference in first for r in referrals) == 2 and sum(r.reference in second for r in referrals) == 1
+
+
+def _count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    "user_key, state, url",
+    [
+        ("referrer_ccas", "submitted", "/dossiers/"),
+        ("coord_sud", "evaluation", "/dossiers/"),
+        ("coord_sud", "closed", "/dossiers/?vue=clos"),
+        ("eval1_sud", "evaluation", "/dossiers/"),
+    ],
+)
+def test_list_query_count_does_not_grow_with_the_dossiers(api, users, make_referral, user_key, state, url):
+    client = api(users[user_key])
+    make_referral(state)
+    few = _count_queries(client, url)
+    for _ in range(4):
+        make_referral(state)
+    assert _count_queries(client, url) == few
+    assert few <= 15  # session, user, organisation, count, page, audit row, session save
