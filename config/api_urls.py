@@ -5,11 +5,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import MeView, OrganisationListView, TokenView, UserListView
+from cidff.api import EvaluationViewSet, InstrumentViewSet
+from notifications.api import NotificationViewSet
 from referrals.api import DocumentViewSet, ReferralViewSet
 
 router = SimpleRouter()
 router.register("referrals", ReferralViewSet, basename="api-referral")
 router.register("documents", DocumentViewSet, basename="api-document")
+router.register("notifications", NotificationViewSet, basename="api-notification")
+router.register("instruments", InstrumentViewSet, basename="api-instrument")
+router.register("evaluations", EvaluationViewSet, basename="api-evaluation")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

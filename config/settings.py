@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "referrals",
     "cidff",
     "parquet",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,7 @@ STORAGES = {
         else "whitenoise.storage.CompressedStaticFilesStorage"
     },
 }
+VIGIE_DEFAULT_INSTRUMENT = env.str("VIGIE_DEFAULT_INSTRUMENT", default="grille-vigie")
 VIGIE_MAX_UPLOAD_BYTES = env.int("VIGIE_MAX_UPLOAD_MB", default=20) * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
@@ -296,6 +298,9 @@ SPECTACULAR_SETTINGS = {
         "OrganisationKindEnum": "accounts.models.OrganisationKind",
         "DocumentKindEnum": "referrals.models.DocumentKind",
         "RoleEnum": "accounts.models.Role",
+        "EvaluationKindEnum": "cidff.models.EvaluationKind",
+        "EvaluationStatusEnum": "cidff.models.EvaluationStatus",
+        "NotificationKindEnum": "notifications.models.NotificationKind",
     },
 }
 
@@ -305,5 +310,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

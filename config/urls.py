@@ -30,5 +30,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
+    path("", include("notifications.urls")),
     path("", include("referrals.urls")),
 ]

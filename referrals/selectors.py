@@ -87,3 +87,18 @@ def referral_warnings(*, referral: Referral) -> list[str]:
             "(art. 41-3-1 du code de procédure pénale). Une autre orientation peut être nécessaire."
         )
     return warnings
+
+
+def referral_viewers(*, referral: Referral) -> QuerySet:
+    """Active users allowed to see the dossier (one query on the grant tables)."""
+    from accounts.models import User
+
+    perm = {
+        "content_object": referral,
+        "permission__codename": "view_referral",
+        "permission__content_type__app_label": "referrals",
+    }
+    return User.objects.filter(is_active=True).filter(
+        Q(Exists(ReferralUserObjectPermission.objects.filter(user=OuterRef("pk"), **perm)))
+        | Q(Exists(ReferralGroupObjectPermission.objects.filter(group__user=OuterRef("pk"), **perm)))
+    )

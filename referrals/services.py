@@ -6,20 +6,16 @@ AccessEvent), grant/revoke, and enqueue notifications after commit.
 """
 
 import datetime
-from functools import partial
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind, Role, User
 from audit.services import audit_record
 from core.exceptions import Conflict, Forbidden, NotFound
 from core.files import check_upload_size, delete_private, read_private, sniff_content_type, store_private
+from notifications.services import notify
 from referrals import permissions as perms
 from referrals.models import CaseEvent, DocumentKind, ReferenceCounter, Referral, ReferralDocument
 from referrals.selectors import document_get_visible, referral_get_visible, referral_list_visible
@@ -50,7 +46,7 @@ def _jsonable(value):
     return value
 
 
-def _lock(*, user, referral_id) -> Referral:
+def referral_lock(*, user, referral_id) -> Referral:
     """The dossier, locked, if the user may see it; NotFound otherwise. Call inside atomic()."""
     try:
         return referral_list_visible(user=user).select_for_update(of=("self",)).get(pk=referral_id)
@@ -81,7 +77,7 @@ def _is_coordinator(user, referral) -> bool:
     )
 
 
-def _move(*, referral, actor, action: str, to: str, comment: str = "", **changes) -> None:
+def referral_move(*, referral, actor, action: str, to: str, comment: str = "", **changes) -> None:
     """Apply a transition of the table, save it and journal it."""
     check_transition(referral.status, to)
     from_status = referral.status
@@ -160,11 +156,12 @@ def referral_missing_fields(referral: Referral) -> dict[str, str]:
     return errors
 
 
-# --- notifications (after commit) -------------------------------------------------------------
+# --- notifications -------------------------------------------------------------
 
 
-def _enqueue(task, referral_id: int) -> None:
-    transaction.on_commit(partial(task.delay, referral_id))
+def _notify_role(*, referral: Referral, role: str, organisation_id, kind: str) -> None:
+    users = User.objects.filter(is_active=True, role=role, organisation_id=organisation_id)
+    notify(users=users, kind=kind, referral=referral)
 
 
 # --- drafts -------------------------------------------------------------------------------------
@@ -192,7 +189,7 @@ def referral_create(*, user: User, data: dict) -> Referral:
 
 def referral_update(*, user: User, referral_id: int, data: dict) -> Referral:
     with transaction.atomic():
-        referral = _lock(user=user, referral_id=referral_id)
+        referral = referral_lock(user=user, referral_id=referral_id)
         _require(_is_author(user, referral), "Seul l'auteur du signalement peut le modifier.")
         _require_state(referral, {Status.DRAFT}, "Un signalement transmis ne se modifie plus.")
         _apply_payload(referral, data)
@@ -203,7 +200,7 @@ def referral_update(*, user: User, referral_id: int, data: dict) -> Referral:
 
 def referral_delete_draft(*, user: User, referral_id: int) -> None:
     with transaction.atomic():
-        referral = _lock(user=user, referral_id=referral_id)
+        referral = referral_lock(user=user, referral_id=referral_id)
         _require(_is_author(user, referral), "Seul l'auteur du signalement peut le supprimer.")
         _require_state(referral, {Status.DRAFT}, "Seul un brouillon peut être supprimé.")
         names = list(referral.documents.values_list("storage_name", flat=True))
@@ -216,10 +213,8 @@ def referral_delete_draft(*, user: User, referral_id: int) -> None:
 
 
 def referral_submit(*, user: User, referral_id: int) -> Referral:
-    from referrals.tasks import notify_referral_submitted
-
     with transaction.atomic():
-        referral = _lock(user=user, referral_id=referral_id)
+        referral = referral_lock(user=user, referral_id=referral_id)
         _require(_is_author(user, referral), "Seul l'auteur du signalement peut le transmettre.")
         _require_state(referral, {Status.DRAFT}, "Ce signalement a déjà été transmis.")
         missing = referral_missing_fields(referral)
@@ -227,30 +222,35 @@ def referral_submit(*, user: User, referral_id: int) -> Referral:
             raise ValidationError(missing)
         if not referral.cidff.is_active:
             raise ValidationError({"cidff": "Ce CIDFF n'est plus actif : choisissez-en un autre."})
-        _move(referral=referral, actor=user, action="submit", to=Status.SUBMITTED, submitted_at=timezone.now())
+        referral_move(referral=referral, actor=user, action="submit", to=Status.SUBMITTED, submitted_at=timezone.now())
         perms.revoke(actor=user, referral=referral, perms=[perms.CHANGE], user=user)
         perms.grant(
             actor=user, referral=referral, perms=[perms.VIEW, perms.CHANGE], group=referral.cidff.coordinators_group
         )
-        _enqueue(notify_referral_submitted, referral.pk)
+        _notify_role(
+            referral=referral,
+            role=Role.CIDFF_COORDINATOR,
+            organisation_id=referral.cidff_id,
+            kind="referral_submitted",
+        )
     return referral
 
 
 def referral_acknowledge(*, user: User, referral_id: int) -> Referral:
-    from referrals.tasks import notify_referral_acknowledged
-
     with transaction.atomic():
-        referral = _lock(user=user, referral_id=referral_id)
+        referral = referral_lock(user=user, referral_id=referral_id)
         _require(_is_coordinator(user, referral), "Seule la coordination du CIDFF destinataire accuse réception.")
         _require_state(referral, {Status.SUBMITTED}, "La réception de ce signalement a déjà été accusée.")
-        _move(referral=referral, actor=user, action="acknowledge", to=Status.RECEIVED, acknowledged_at=timezone.now())
-        _enqueue(notify_referral_acknowledged, referral.pk)
+        referral_move(
+            referral=referral, actor=user, action="acknowledge", to=Status.RECEIVED, acknowledged_at=timezone.now()
+        )
+        notify(users=[referral.referrer], kind="referral_acknowledged", referral=referral)
     return referral
 
 
 def referral_assign(*, user: User, referral_id: int, evaluator_id) -> Referral:
     with transaction.atomic():
-        referral = _lock(user=user, referral_id=referral_id)
+        referral = referral_lock(user=user, referral_id=referral_id)
         _require(_is_coordinator(user, referral), "Seule la coordination du CIDFF attribue les dossiers.")
         _require_state(
             referral, {Status.RECEIVED, Status.EVALUATION}, "Seul un dossier reçu ou en évaluation peut être attribué."
@@ -264,7 +264,7 @@ def referral_assign(*, user: User, referral_id: int, evaluator_id) -> Referral:
         if previous == evaluator:
             raise ValidationError({"evaluator": "Le dossier est déjà attribué à cette personne."})
         action = "reassign" if previous else "assign"
-        _move(referral=referral, actor=user, action=action, to=Status.EVALUATION, evaluator=evaluator)
+        referral_move(referral=referral, actor=user, action=action, to=Status.EVALUATION, evaluator=evaluator)
         evaluator_perms = [perms.VIEW, perms.CHANGE, perms.EVALUATE]
         if previous is not None:
             perms.revoke(actor=user, referral=referral, perms=evaluator_perms, user=previous)
@@ -274,7 +274,7 @@ def referral_assign(*, user: User, referral_id: int, evaluator_id) -> Referral:
 
 def referral_transfer(*, user: User, referral_id: int, cidff_id, reason: str) -> Referral:
     with transaction.atomic():
-        referral = _lock(user=user, referral_id=referral_id)
+        referral = referral_lock(user=user, referral_id=referral_id)
         _require(_is_coordinator(user, referral), "Seule la coordination du CIDFF peut transférer le dossier.")
         _require_state(referral, {Status.RECEIVED}, "Seul un dossier reçu et pas encore attribué peut être transféré.")
         target = _active_cidff(cidff_id)
@@ -284,7 +284,9 @@ def referral_transfer(*, user: User, referral_id: int, cidff_id, reason: str) ->
         if not reason:
             raise ValidationError({"reason": "Indiquez le motif du transfert."})
         old = referral.cidff
-        _move(referral=referral, actor=user, action="transfer", to=Status.RECEIVED, comment=reason, cidff=target)
+        referral_move(
+            referral=referral, actor=user, action="transfer", to=Status.RECEIVED, comment=reason, cidff=target
+        )
         perms.revoke(actor=user, referral=referral, perms=[perms.VIEW, perms.CHANGE], group=old.coordinators_group)
         perms.grant(actor=user, referral=referral, perms=[perms.VIEW, perms.CHANGE], group=target.coordinators_group)
     return referral
@@ -292,14 +294,14 @@ def referral_transfer(*, user: User, referral_id: int, cidff_id, reason: str) ->
 
 def referral_withdraw(*, user: User, referral_id: int, comment: str = "") -> Referral:
     with transaction.atomic():
-        referral = _lock(user=user, referral_id=referral_id)
+        referral = referral_lock(user=user, referral_id=referral_id)
         _require(_is_author(user, referral), "Seul l'auteur du signalement peut le retirer.")
         _require_state(
             referral,
             WITHDRAWABLE,
             "Le signalement ne peut plus être retiré : l'évaluation a commencé ou il est clôturé.",
         )
-        _move(
+        referral_move(
             referral=referral,
             actor=user,
             action="withdraw",
@@ -313,7 +315,7 @@ def referral_withdraw(*, user: User, referral_id: int, comment: str = "") -> Ref
 
 def referral_close(*, user: User, referral_id: int, reason: str, comment: str = "") -> Referral:
     with transaction.atomic():
-        referral = _lock(user=user, referral_id=referral_id)
+        referral = referral_lock(user=user, referral_id=referral_id)
         _require(_is_coordinator(user, referral), "Seule la coordination du CIDFF peut clôturer le dossier.")
         _require_state(
             referral, COORDINATOR_CLOSABLE, "Ce dossier ne peut pas être clôturé par le CIDFF dans son état actuel."
@@ -323,7 +325,7 @@ def referral_close(*, user: User, referral_id: int, reason: str, comment: str = 
         comment = (comment or "").strip()
         if reason == ClosureReason.OTHER and not comment:
             raise ValidationError({"comment": "Précisez le motif de clôture."})
-        _move(
+        referral_move(
             referral=referral,
             actor=user,
             action="close",
@@ -355,7 +357,7 @@ def document_upload(*, user: User, referral_id: int, upload, kind: str, descript
     if upload is None:
         raise ValidationError({"file": "Joignez un fichier."})
     with transaction.atomic():
-        referral = _lock(user=user, referral_id=referral_id)
+        referral = referral_lock(user=user, referral_id=referral_id)
         _require(
             user.has_perm(f"referrals.{perms.CHANGE}", referral),
             "Vous ne pouvez pas ajouter de pièce à ce dossier.",
@@ -394,48 +396,3 @@ def document_download(*, user: User, document_id: int) -> tuple[ReferralDocument
     data = read_private(document.storage_name)
     audit_record(actor=user, action="document.download", obj=document)
     return document, data
-
-
-# --- e-mails (called by Celery tasks; reference and link only, never personal data) ---------------
-
-
-def _mail_dossier(*, referral: Referral, recipients: list[str], subject: str, template: str) -> int:
-    if not recipients:
-        return 0
-    body = render_to_string(
-        template,
-        {
-            "reference": referral.reference,
-            "url": settings.VIGIE_BASE_URL.rstrip("/") + reverse("referral-detail", args=[referral.pk]),
-        },
-    )
-    return send_mail(f"[Vigie] {subject} — {referral.reference}", body, None, recipients)
-
-
-def referral_notify_submitted(*, referral_id: int) -> int:
-    referral = Referral.objects.select_related("cidff").filter(pk=referral_id, status=Status.SUBMITTED).first()
-    if referral is None:
-        return 0
-    recipients = list(
-        User.objects.filter(is_active=True, role=Role.CIDFF_COORDINATOR, organisation_id=referral.cidff_id).values_list(
-            "email", flat=True
-        )
-    )
-    return _mail_dossier(
-        referral=referral,
-        recipients=recipients,
-        subject="Nouveau signalement",
-        template="emails/referral_submitted.txt",
-    )
-
-
-def referral_notify_acknowledged(*, referral_id: int) -> int:
-    referral = Referral.objects.select_related("referrer").filter(pk=referral_id).first()
-    if referral is None or not referral.referrer.is_active:
-        return 0
-    return _mail_dossier(
-        referral=referral,
-        recipients=[referral.referrer.email],
-        subject="Accusé de réception",
-        template="emails/referral_acknowledged.txt",
-    )

@@ -1,0 +1,79 @@
+"""Eligibility to the TGD (art. 41-3-1 CPP): hard blocks and warnings, from the evaluation's answers."""
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.db import models
+
+from referrals.models import MeasureType, Relationship
+
+MEASURE_MONTHS = 6
+PARTNER_RELATIONSHIPS = {r for r in Relationship.values if r != Relationship.OTHER}
+
+
+class VictimCategory(models.TextChoices):
+    PARTNER_VIOLENCE = "partner_violence", "Violences par un (ex-)conjoint, concubin ou partenaire de PACS"
+    RAPE = "rape", "Victime de viol"
+
+
+class LegalBasis(models.TextChoices):
+    CONTACT_BAN = "contact_ban", "Interdiction de contact prononcée"
+    IMMINENT_DANGER = "imminent_danger", "Danger avéré et imminent (exception)"
+
+
+class ExceptionGround(models.TextChoices):
+    ON_THE_RUN = "author_on_the_run", "Auteur en fuite"
+    NOT_ARRESTED = "author_not_arrested", "Auteur pas encore interpellé"
+    BAN_PENDING = "ban_not_yet_pronounced", "Interdiction de contact pas encore prononcée"
+
+
+BAN_FRAMEWORKS = [
+    (value, label) for value, label in MeasureType.choices if value not in (MeasureType.COMPLAINT, MeasureType.OTHER)
+]
+
+
+def _date(value):
+    if isinstance(value, datetime.date) or value is None:
+        return value
+    return datetime.date.fromisoformat(value)
+
+
+def eligibility_check(eligibility: dict, *, relationship: str, today: datetime.date) -> tuple[list[str], list[str]]:
+    """(blocks, warnings) in French. Any block refuses sending the report to the parquet."""
+    blocks, warnings = [], []
+    category = eligibility.get("victim_category")
+    if category not in VictimCategory.values:
+        blocks.append("Précisez la catégorie de victime (violences conjugales ou viol).")
+    elif category == VictimCategory.PARTNER_VIOLENCE and relationship not in PARTNER_RELATIONSHIPS:
+        blocks.append(
+            "Hors viol, l'auteur doit être le conjoint, concubin ou partenaire de PACS de la victime, actuel ou ancien."
+        )
+    cohabiting = eligibility.get("cohabiting")
+    if cohabiting is None:
+        blocks.append("Précisez si la victime cohabite avec l'auteur.")
+    elif cohabiting:
+        blocks.append("La victime cohabite avec l'auteur : le téléphone grave danger ne peut pas être attribué.")
+    if eligibility.get("consent") is not True:
+        blocks.append("Le consentement exprès de la victime est requis.")
+    basis = eligibility.get("legal_basis")
+    if basis == LegalBasis.CONTACT_BAN:
+        if eligibility.get("ban_framework") not in dict(BAN_FRAMEWORKS):
+            blocks.append("Précisez le cadre de l'interdiction de contact.")
+        if not eligibility.get("ban_date"):
+            blocks.append("Précisez la date de l'interdiction de contact.")
+        expiry = _date(eligibility.get("ban_expiry"))
+        if expiry is not None and expiry < today:
+            blocks.append(f"L'interdiction de contact a pris fin le {expiry:%d/%m/%Y}.")
+        elif expiry is not None and expiry < today + relativedelta(months=MEASURE_MONTHS):
+            warnings.append(
+                f"L'interdiction de contact prend fin le {expiry:%d/%m/%Y}, avant le terme d'une mesure de "
+                f"{MEASURE_MONTHS} mois : la durée pourra être réduite ou la mesure réexaminée."
+            )
+    elif basis == LegalBasis.IMMINENT_DANGER:
+        if eligibility.get("exception_ground") not in ExceptionGround.values:
+            blocks.append("Précisez le motif de l'exception (auteur en fuite, non interpellé, interdiction à venir).")
+        if not (eligibility.get("justification") or "").strip():
+            blocks.append("Justifiez le danger avéré et imminent.")
+    else:
+        blocks.append("Précisez le fondement : interdiction de contact ou danger avéré et imminent.")
+    return blocks, warnings

@@ -1,0 +1,420 @@
+"""Every state change of an evaluation, from the first answer to the report sent to the parquet.
+
+Same discipline as the dossier: visible (else 404) under a row lock, allowed (else 403), in the
+right state (else 409), valid (else 400 with French messages), then write, journal, grant and
+enqueue after commit.
+"""
+
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Organisation, OrganisationKind, Role, User
+from audit.services import audit_record
+from cidff import reports
+from cidff.instruments import ANSWERS, definition_items, definition_sha256, level_rank, parse_definition
+from cidff.models import (
+    OPEN_EVALUATION_STATUSES,
+    Evaluation,
+    EvaluationAddendum,
+    EvaluationKind,
+    EvaluationReport,
+    EvaluationStatus,
+    Instrument,
+    Recommendation,
+    ReportStatus,
+)
+from cidff.selectors import evaluation_eligibility, evaluation_get_visible, evaluation_list_visible, evaluation_score
+from core.exceptions import Conflict, Forbidden, NotFound
+from core.files import read_private, store_private
+from notifications.services import notify
+from referrals import permissions as perms
+from referrals.services import referral_lock, referral_move
+from referrals.workflow import Status
+
+# The dossier state an evaluation of each kind starts from.
+KIND_REFERRAL_STATUS = {
+    EvaluationKind.INITIAL: Status.EVALUATION,
+    EvaluationKind.COMPLEMENT: Status.INFO_REQUESTED,
+    EvaluationKind.RENEWAL: Status.REEVALUATION,
+}
+ELIGIBILITY_KEYS = {
+    "victim_category",
+    "cohabiting",
+    "consent",
+    "legal_basis",
+    "ban_framework",
+    "ban_authority",
+    "ban_date",
+    "ban_expiry",
+    "exception_ground",
+    "justification",
+}
+
+
+# --- instruments ----------------------------------------------------------------------------------
+
+
+def instrument_load(*, text: str, actor: User | None = None, activate: bool = True) -> Instrument:
+    """Load a definition (YAML or JSON). The same version twice is a no-op; a changed one is refused."""
+    definition = parse_definition(text)
+    digest = definition_sha256(definition)
+    with transaction.atomic():
+        instrument = (
+            Instrument.objects.select_for_update()
+            .filter(code=definition["code"], version=definition["version"])
+            .first()
+        )
+        if instrument is not None and instrument.sha256 != digest:
+            raise ValidationError(
+                {
+                    "definition": [
+                        f"La version {definition['version']} de « {definition['code']} » existe déjà avec un autre "
+                        "contenu : une version chargée ne se modifie pas, chargez une nouvelle version."
+                    ]
+                }
+            )
+        if instrument is None:
+            instrument = Instrument.objects.create(
+                code=definition["code"],
+                version=definition["version"],
+                title=definition["title"],
+                definition=definition,
+                sha256=digest,
+                loaded_by=actor,
+            )
+            audit_record(actor=actor, action="instrument.load", obj=instrument)
+        if activate and not instrument.is_active:
+            Instrument.objects.filter(code=instrument.code, is_active=True).update(is_active=False)
+            instrument.is_active = True
+            instrument.save(update_fields=["is_active"])
+            audit_record(actor=actor, action="instrument.activate", obj=instrument)
+    return instrument
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _lock(*, user, evaluation_id) -> Evaluation:
+    try:
+        return evaluation_list_visible(user=user).select_for_update(of=("self",)).get(pk=evaluation_id)
+    except (Evaluation.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Évaluation introuvable.") from None
+
+
+def _require_state(evaluation, allowed, message: str) -> None:
+    if evaluation.status not in allowed:
+        raise Conflict(message)
+
+
+def _is_evaluator(user, evaluation) -> bool:
+    return (
+        user.role == Role.EVALUATOR
+        and evaluation.evaluator_id == user.pk
+        and evaluation.referral.evaluator_id == user.pk
+        and user.has_perm(f"referrals.{perms.EVALUATE}", evaluation.referral)
+    )
+
+
+def _is_coordinator(user, evaluation) -> bool:
+    referral = evaluation.referral
+    return (
+        user.role == Role.CIDFF_COORDINATOR
+        and user.organisation_id == referral.cidff_id
+        and user.has_perm(f"referrals.{perms.CHANGE}", referral)
+    )
+
+
+def _coordinators(referral):
+    return User.objects.filter(is_active=True, role=Role.CIDFF_COORDINATOR, organisation_id=referral.cidff_id)
+
+
+def _validate_answers(definition: dict, answers: dict) -> dict:
+    items = definition_items(definition)
+    errors, clean = [], {}
+    for code, value in answers.items():
+        if code not in items:
+            errors.append(f"Élément inconnu de la grille : {code}.")
+            continue
+        if isinstance(value, str):
+            value = {"answer": value}
+        if not isinstance(value, dict) or value.get("answer") not in ANSWERS:
+            errors.append(f"{code} : la réponse doit être oui (yes), non (no) ou ne sait pas (unknown).")
+            continue
+        comment = value.get("comment") or ""
+        if not isinstance(comment, str) or len(comment) > 2000:
+            errors.append(f"{code} : le commentaire doit être un texte de 2000 caractères au plus.")
+            continue
+        clean[code] = {"answer": value["answer"], "comment": comment.strip()}
+    if errors:
+        raise ValidationError({"answers": errors})
+    return clean
+
+
+def _validate_judgement(evaluation, judgement: str) -> None:
+    """The evaluator may raise the computed level, never lower it."""
+    if not judgement:
+        return
+    definition = evaluation.instrument.definition
+    try:
+        rank = level_rank(definition, judgement)
+    except ValueError:
+        raise ValidationError({"judgement": ["Niveau inconnu pour cette grille."]}) from None
+    computed = evaluation_score(evaluation=evaluation).level
+    if rank > level_rank(definition, computed):
+        raise ValidationError(
+            {"judgement": ["Le jugement professionnel peut relever le niveau calculé, jamais l'abaisser."]}
+        )
+
+
+# --- the evaluation ----------------------------------------------------------------------------------
+
+
+def evaluation_create(*, user: User, referral_id, kind: str = EvaluationKind.INITIAL) -> Evaluation:
+    if kind not in EvaluationKind.values:
+        raise ValidationError({"kind": ["Type d'évaluation inconnu."]})
+    with transaction.atomic():
+        referral = referral_lock(user=user, referral_id=referral_id)
+        if not (
+            user.role == Role.EVALUATOR
+            and referral.evaluator_id == user.pk
+            and user.has_perm(f"referrals.{perms.EVALUATE}", referral)
+        ):
+            raise Forbidden("Seule l'évaluatrice à qui le dossier est attribué peut l'évaluer.")
+        if referral.status != KIND_REFERRAL_STATUS[kind]:
+            raise Conflict(
+                f"Une évaluation « {EvaluationKind(kind).label} » ne peut pas commencer : "
+                f"le dossier est « {referral.get_status_display()} »."
+            )
+        if referral.evaluations.filter(status__in=OPEN_EVALUATION_STATUSES).exists():
+            raise Conflict("Une évaluation est déjà en cours pour ce dossier.")
+        instrument = Instrument.objects.filter(code=settings.VIGIE_DEFAULT_INSTRUMENT, is_active=True).first()
+        if instrument is None:
+            raise Conflict("Aucune grille d'évaluation active : contactez le comité de pilotage.")
+        evaluation = Evaluation.objects.create(
+            referral=referral,
+            kind=kind,
+            instrument=instrument,
+            evaluator=user,
+            eligibility={"cohabiting": referral.cohabiting},
+        )
+        audit_record(actor=user, action="evaluation.create", obj=evaluation)
+    return evaluation
+
+
+def evaluation_update(*, user: User, evaluation_id, data: dict) -> Evaluation:
+    """Save what the evaluator has filled so far (answers merge item by item)."""
+    with transaction.atomic():
+        evaluation = _lock(user=user, evaluation_id=evaluation_id)
+        if not _is_evaluator(user, evaluation):
+            raise Forbidden("Seule l'évaluatrice du dossier remplit la grille.")
+        _require_state(
+            evaluation,
+            {EvaluationStatus.DRAFT},
+            "L'évaluation est finalisée : ses réponses ne se modifient plus (ajoutez un addendum).",
+        )
+        if "answers" in data:
+            evaluation.answers = {
+                **evaluation.answers,
+                **_validate_answers(evaluation.instrument.definition, data["answers"]),
+            }
+        if "eligibility" in data:
+            unknown = set(data["eligibility"]) - ELIGIBILITY_KEYS
+            if unknown:
+                raise ValidationError({"eligibility": [f"Champ inconnu : {key}." for key in sorted(unknown)]})
+            evaluation.eligibility = {**evaluation.eligibility, **data["eligibility"]}
+        for field in ("interview", "narrative", "judgement_reason"):
+            if field in data:
+                setattr(evaluation, field, data[field])
+        if "recommendation" in data:
+            if not set(data["recommendation"]) <= set(Recommendation.values):
+                raise ValidationError({"recommendation": ["Préconisation inconnue."]})
+            evaluation.recommendation = list(dict.fromkeys(data["recommendation"]))
+        if "judgement" in data:
+            evaluation.judgement = data["judgement"] or ""
+        _validate_judgement(evaluation, evaluation.judgement)
+        evaluation.save()
+        audit_record(actor=user, action="evaluation.update", obj=evaluation)
+    return evaluation
+
+
+def evaluation_missing(evaluation: Evaluation) -> dict[str, list[str]]:
+    """What must be filled before finalization."""
+    errors = {}
+    items = definition_items(evaluation.instrument.definition)
+    unanswered = [code for code in items if code not in evaluation.answers]
+    if unanswered:
+        errors["answers"] = [f"{len(unanswered)} élément(s) sans réponse : {', '.join(unanswered)}."]
+    if not evaluation.narrative.strip():
+        errors["narrative"] = ["Rédigez la synthèse de l'évaluation."]
+    if not evaluation.recommendation:
+        errors["recommendation"] = ["Choisissez au moins une préconisation."]
+    score = evaluation_score(evaluation=evaluation)
+    if evaluation.judgement and evaluation.judgement != score.level and not evaluation.judgement_reason.strip():
+        errors["judgement_reason"] = ["Expliquez pourquoi vous relevez le niveau calculé."]
+    return errors
+
+
+def evaluation_finalize(*, user: User, evaluation_id) -> Evaluation:
+    with transaction.atomic():
+        evaluation = _lock(user=user, evaluation_id=evaluation_id)
+        if not _is_evaluator(user, evaluation):
+            raise Forbidden("Seule l'évaluatrice du dossier finalise son évaluation.")
+        _require_state(evaluation, {EvaluationStatus.DRAFT}, "Cette évaluation est déjà finalisée.")
+        _validate_judgement(evaluation, evaluation.judgement)
+        missing = evaluation_missing(evaluation)
+        if missing:
+            raise ValidationError(missing)
+        score = evaluation_score(evaluation=evaluation)
+        evaluation.status = EvaluationStatus.FINALIZED
+        evaluation.finalized_at = timezone.now()
+        evaluation.score_weighted, evaluation.score_red, evaluation.score_unknown = (
+            score.weighted,
+            score.red,
+            score.unknown,
+        )
+        evaluation.computed_level = score.level
+        evaluation.final_level = evaluation.judgement or score.level
+        evaluation.incomplete = score.incomplete
+        evaluation.returned_comment = ""
+        evaluation.save()
+        audit_record(actor=user, action="evaluation.finalize", obj=evaluation)
+        notify(users=_coordinators(evaluation.referral), kind="evaluation_finalized", referral=evaluation.referral)
+    return evaluation
+
+
+def evaluation_return(*, user: User, evaluation_id, comment: str) -> Evaluation:
+    """The second reader sends the evaluation back to its author, with the reason (journaled)."""
+    with transaction.atomic():
+        evaluation = _lock(user=user, evaluation_id=evaluation_id)
+        if not _is_coordinator(user, evaluation):
+            raise Forbidden("Seule la coordination du CIDFF assure la seconde lecture.")
+        _require_state(evaluation, {EvaluationStatus.FINALIZED}, "Seule une évaluation finalisée peut être renvoyée.")
+        comment = (comment or "").strip()
+        if not comment:
+            raise ValidationError({"comment": ["Expliquez ce qui doit être repris."]})
+        evaluation.status = EvaluationStatus.DRAFT
+        evaluation.returned_comment = comment
+        evaluation.finalized_at = None
+        evaluation.score_weighted = evaluation.score_red = evaluation.score_unknown = None
+        evaluation.computed_level = evaluation.final_level = ""
+        evaluation.incomplete = False
+        evaluation.save()
+        audit_record(actor=user, action="evaluation.return", obj=evaluation)
+        notify(users=[evaluation.evaluator], kind="evaluation_returned", referral=evaluation.referral)
+    return evaluation
+
+
+def evaluation_validate(*, user: User, evaluation_id) -> Evaluation:
+    with transaction.atomic():
+        evaluation = _lock(user=user, evaluation_id=evaluation_id)
+        if not _is_coordinator(user, evaluation) or evaluation.evaluator_id == user.pk:
+            raise Forbidden("La seconde lecture revient à la coordination du CIDFF, pas à l'autrice de l'évaluation.")
+        _require_state(evaluation, {EvaluationStatus.FINALIZED}, "Seule une évaluation finalisée peut être validée.")
+        evaluation.status = EvaluationStatus.VALIDATED
+        evaluation.validated_by = user
+        evaluation.validated_at = timezone.now()
+        evaluation.save()
+        audit_record(actor=user, action="evaluation.validate", obj=evaluation)
+    return evaluation
+
+
+def evaluation_add_addendum(*, user: User, evaluation_id, text: str) -> EvaluationAddendum:
+    with transaction.atomic():
+        evaluation = _lock(user=user, evaluation_id=evaluation_id)
+        if not (_is_evaluator(user, evaluation) or _is_coordinator(user, evaluation)):
+            raise Forbidden("Seuls l'évaluatrice et la coordination du CIDFF complètent une évaluation.")
+        _require_state(
+            evaluation,
+            {EvaluationStatus.FINALIZED, EvaluationStatus.VALIDATED},
+            "Un addendum s'ajoute à une évaluation finalisée et pas encore transmise.",
+        )
+        text = (text or "").strip()
+        if not text or len(text) > 5000:
+            raise ValidationError({"text": ["Rédigez l'addendum (5000 caractères au plus)."]})
+        addendum = EvaluationAddendum.objects.create(evaluation=evaluation, author=user, text=text)
+        audit_record(actor=user, action="evaluation.addendum", obj=evaluation)
+    return addendum
+
+
+def _parquet_of(referral) -> Organisation:
+    parquet = Organisation.objects.filter(
+        kind=OrganisationKind.PARQUET, jurisdiction_id=referral.cidff.jurisdiction_id, is_active=True
+    ).first()
+    if parquet is None:
+        raise ValidationError({"parquet": ["Aucun parquet actif pour la juridiction de ce CIDFF."]})
+    return parquet
+
+
+def evaluation_send(*, user: User, evaluation_id) -> Evaluation:
+    """Eligibility again, a new report version, the dossier to `report_sent`, the parquet granted."""
+    from cidff.tasks import render_report
+
+    with transaction.atomic():
+        evaluation = _lock(user=user, evaluation_id=evaluation_id)
+        if not _is_coordinator(user, evaluation):
+            raise Forbidden("Seule la coordination du CIDFF transmet le rapport au parquet.")
+        _require_state(evaluation, {EvaluationStatus.VALIDATED}, "Seule une évaluation validée peut être transmise.")
+        referral = referral_lock(user=user, referral_id=evaluation.referral_id)
+        evaluation.referral = referral
+        blocks, _ = evaluation_eligibility(evaluation=evaluation)
+        if blocks:
+            raise ValidationError({"eligibility": blocks})
+        parquet = _parquet_of(referral)
+        report = EvaluationReport.objects.create(
+            referral=referral, evaluation=evaluation, version=referral.reports.count() + 1
+        )
+        evaluation.status = EvaluationStatus.SENT
+        evaluation.sent_at = timezone.now()
+        evaluation.save()
+        referral_move(referral=referral, actor=user, action="report_sent", to=Status.REPORT_SENT)
+        perms.grant(actor=user, referral=referral, perms=[perms.VIEW, perms.DECIDE], group=parquet.group)
+        audit_record(actor=user, action="evaluation.send", obj=evaluation)
+        prosecutors = User.objects.filter(is_active=True, role=Role.PROSECUTOR, organisation=parquet)
+        notify(users=prosecutors, kind="report_sent", referral=referral)
+        transaction.on_commit(partial(render_report.delay, report.pk))
+    return evaluation
+
+
+# --- the report -----------------------------------------------------------------------------------
+
+
+def report_render(*, report_id: int) -> EvaluationReport:
+    """Render and store a report version once; running it again changes nothing (idempotent)."""
+    with transaction.atomic():
+        report = EvaluationReport.objects.select_for_update().select_related("evaluation", "referral").get(pk=report_id)
+        if report.status == ReportStatus.READY:
+            return report
+        pdf, data_digest = reports.render_report_pdf(report.evaluation, version=report.version)
+        report.storage_name, report.sha256 = store_private(pdf, folder="reports")
+        report.data_sha256 = data_digest
+        report.status = ReportStatus.READY
+        report.rendered_at = timezone.now()
+        report.save()
+    return report
+
+
+def report_open(*, user: User, evaluation_id) -> tuple[str, bytes]:
+    """The transmitted PDF, or a marked draft preview for the CIDFF before sending; journaled."""
+    evaluation = evaluation_get_visible(user=user, evaluation_id=evaluation_id)
+    reference = evaluation.referral.reference
+    if evaluation.status == EvaluationStatus.SENT:
+        report = evaluation.report
+        if report.status != ReportStatus.READY:
+            raise Conflict("Le rapport est en cours de génération : réessayez dans un instant.")
+        data = read_private(report.storage_name)
+        audit_record(actor=user, action="report.download", obj=report)
+        return f"{reference}-rapport-v{report.version}.pdf", data
+    pdf, _ = reports.render_report_pdf(evaluation, version=None)
+    audit_record(actor=user, action="report.preview", obj=evaluation)
+    return f"{reference}-rapport-projet.pdf", pdf
+
+
+def evaluation_read(*, user: User, evaluation_id) -> Evaluation:
+    """An evaluation opened by someone allowed to see it; the opening is journaled."""
+    evaluation = evaluation_get_visible(user=user, evaluation_id=evaluation_id)
+    audit_record(actor=user, action="evaluation.view", obj=evaluation)
+    return evaluation

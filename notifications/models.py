@@ -1,0 +1,33 @@
+"""A user's inbox: one row per event worth telling, pointing at a dossier (never at its content)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from referrals.models import Referral
+
+
+class NotificationKind(models.TextChoices):
+    REFERRAL_SUBMITTED = "referral_submitted", "Nouveau signalement à traiter"
+    REFERRAL_ACKNOWLEDGED = "referral_acknowledged", "Accusé de réception du CIDFF"
+    EVALUATION_FINALIZED = "evaluation_finalized", "Évaluation à valider (seconde lecture)"
+    EVALUATION_RETURNED = "evaluation_returned", "Évaluation renvoyée par la seconde lecture"
+    REPORT_SENT = "report_sent", "Rapport d'évaluation à examiner"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField("type", max_length=40, choices=NotificationKind.choices)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField("date", default=timezone.now)
+    read_at = models.DateTimeField("lue le", null=True, blank=True)
+    emailed_at = models.DateTimeField("envoyée par e-mail le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "notification"
+        verbose_name_plural = "notifications"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.referral_id}"

@@ -1,0 +1,61 @@
+"""Telling people: an in-app notification and an e-mail copy with no personal data."""
+
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from core.exceptions import NotFound
+from notifications.models import Notification
+from referrals.selectors import referral_viewers
+
+
+def notify(*, users, kind: str, referral) -> list[Notification]:
+    """Notify those of `users` who may see the dossier (nobody hears of a dossier they cannot see)."""
+    from notifications.tasks import send_notification_email
+
+    allowed = referral_viewers(referral=referral).filter(pk__in=[u.pk for u in users])
+    created = Notification.objects.bulk_create(Notification(user=u, kind=kind, referral=referral) for u in allowed)
+    for notification in created:
+        transaction.on_commit(partial(send_notification_email.delay, notification.pk))
+    return created
+
+
+def notification_send_email(*, notification_id: int) -> bool:
+    """Send the e-mail copy once (idempotent): reference, kind and link only."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .select_related("user", "referral")
+            .filter(pk=notification_id, emailed_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if notification is None:
+            return False
+        reference = notification.referral.reference
+        body = render_to_string(
+            "emails/notification.txt",
+            {
+                "kind": notification.get_kind_display(),
+                "reference": reference,
+                "url": settings.VIGIE_BASE_URL.rstrip("/") + reverse("notification-open", args=[notification.pk]),
+            },
+        )
+        send_mail(f"[Vigie] {notification.get_kind_display()} — {reference}", body, None, [notification.user.email])
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
+    return True
+
+
+def notification_mark_read(*, user, notification_id) -> Notification:
+    notification = Notification.objects.filter(pk=notification_id, user=user).select_related("referral").first()
+    if notification is None:
+        raise NotFound("Notification introuvable.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
