@@ -39,15 +39,21 @@ class OrganisationAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["kind"] if obj else []
 
+    def save_form(self, request, form, change):
+        if change:
+            return super().save_form(request, form, change)
+        data = form.cleaned_data
+        return organisation_create(
+            name=data["name"], kind=data["kind"], jurisdiction=data["jurisdiction"], department=data["department"]
+        )
+
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
-            return
-        created = organisation_create(
-            name=obj.name, kind=obj.kind, jurisdiction=obj.jurisdiction, department=obj.department
-        )
-        obj.pk, obj.group_id, obj.coordinators_group_id = created.pk, created.group_id, created.coordinators_group_id
-        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # on add, the service saved everything (no many-to-many to add)
+            super().save_related(request, form, formsets, change)
 
 
 class MembershipFormMixin:

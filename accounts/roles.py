@@ -22,7 +22,8 @@ ROLE_PERMISSIONS = {
         for action in ("view", "add", "change")
         for model in ("user", "organisation", "jurisdiction")
     }
-    | {"audit.view_accessevent", "axes.view_accessattempt", "axes.delete_accessattempt"},
+    | {"audit.view_accessevent", "axes.view_accessattempt", "axes.delete_accessattempt"}
+    | {"cidff.view_instrument", "cidff.add_instrument"},
 }
 
 

@@ -106,6 +106,9 @@ class EvaluationSerializer(EvaluationListSerializer):
     score = serializers.SerializerMethodField()
     eligibility_check = serializers.SerializerMethodField()
     addenda = AddendumReadSerializer(many=True)
+    interview = serializers.JSONField()
+    answers = serializers.JSONField()
+    eligibility = serializers.JSONField()
 
     class Meta(EvaluationListSerializer.Meta):
         fields = [

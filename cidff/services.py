@@ -58,40 +58,51 @@ ELIGIBILITY_KEYS = {
 # --- instruments ----------------------------------------------------------------------------------
 
 
-def instrument_load(*, text: str, actor: User | None = None, activate: bool = True) -> Instrument:
-    """Load a definition (YAML or JSON). The same version twice is a no-op; a changed one is refused."""
-    definition = parse_definition(text)
-    digest = definition_sha256(definition)
-    with transaction.atomic():
-        instrument = (
-            Instrument.objects.select_for_update()
-            .filter(code=definition["code"], version=definition["version"])
-            .first()
+def instrument_conflict(definition: dict) -> str | None:
+    """Why this definition cannot be loaded (same code and version, other content), if so."""
+    existing = Instrument.objects.filter(code=definition["code"], version=definition["version"]).first()
+    if existing is not None and existing.sha256 != definition_sha256(definition):
+        return (
+            f"La version {definition['version']} de « {definition['code']} » existe déjà avec un autre contenu : "
+            "une version chargée ne se modifie pas, chargez une nouvelle version."
         )
-        if instrument is not None and instrument.sha256 != digest:
-            raise ValidationError(
-                {
-                    "definition": [
-                        f"La version {definition['version']} de « {definition['code']} » existe déjà avec un autre "
-                        "contenu : une version chargée ne se modifie pas, chargez une nouvelle version."
-                    ]
-                }
-            )
-        if instrument is None:
-            instrument = Instrument.objects.create(
-                code=definition["code"],
-                version=definition["version"],
-                title=definition["title"],
-                definition=definition,
-                sha256=digest,
-                loaded_by=actor,
-            )
-            audit_record(actor=actor, action="instrument.load", obj=instrument)
-        if activate and not instrument.is_active:
-            Instrument.objects.filter(code=instrument.code, is_active=True).update(is_active=False)
+    return None
+
+
+def instrument_activate(*, actor: User | None, instrument: Instrument) -> Instrument:
+    """Make this version the one new evaluations use; older evaluations keep theirs."""
+    with transaction.atomic():
+        Instrument.objects.select_for_update().filter(code=instrument.code, is_active=True).exclude(
+            pk=instrument.pk
+        ).update(is_active=False)
+        if not instrument.is_active:
             instrument.is_active = True
             instrument.save(update_fields=["is_active"])
             audit_record(actor=actor, action="instrument.activate", obj=instrument)
+    return instrument
+
+
+def instrument_load(*, text: str, actor: User | None = None, activate: bool = True) -> Instrument:
+    """Load a definition (YAML or JSON). The same version twice is a no-op; a changed one is refused."""
+    definition = parse_definition(text)
+    with transaction.atomic():
+        conflict = instrument_conflict(definition)
+        if conflict:
+            raise ValidationError({"definition": [conflict]})
+        instrument, created = Instrument.objects.get_or_create(
+            code=definition["code"],
+            version=definition["version"],
+            defaults={
+                "title": definition["title"],
+                "definition": definition,
+                "sha256": definition_sha256(definition),
+                "loaded_by": actor,
+            },
+        )
+        if created:
+            audit_record(actor=actor, action="instrument.load", obj=instrument)
+        if activate:
+            instrument_activate(actor=actor, instrument=instrument)
     return instrument
 
 

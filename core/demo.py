@@ -150,8 +150,9 @@ def seed_dossiers(world: DemoWorld, *, count: int = 30, seed: int = 2026) -> int
         if user.role == Role.EVALUATOR:
             evaluators.setdefault(user.organisation_id, []).append(user)
     # target state of each dossier, in order: enough of each for every screen to show something
-    plan = ["draft"] * 4 + ["submitted"] * 6 + ["received"] * 5 + ["evaluation"] * 8
-    plan += ["transferred"] * 2 + ["withdrawn"] * 2 + ["closed"] * 3
+    plan = ["draft"] * 4 + ["submitted"] * 6 + ["received"] * 5 + ["evaluation"] * 2
+    plan += ["evaluation_draft"] * 2 + ["evaluation_finalized"] * 2 + ["evaluation_validated"]
+    plan += ["report_sent"] * 3 + ["transferred"] * 2 + ["withdrawn"] * 2 + ["closed"] * 3
     for target in plan[:count]:
         referrer = rng.choice(referrers)
         referral = services.referral_create(user=referrer, data=demo_referral_payload(rng, world.organisations))
@@ -185,4 +186,59 @@ def seed_dossiers(world: DemoWorld, *, count: int = 30, seed: int = 2026) -> int
             continue
         evaluator = rng.choice(evaluators[referral.cidff_id])
         services.referral_assign(user=coordinator, referral_id=referral.pk, evaluator_id=evaluator.pk)
+        if target != "evaluation":
+            seed_evaluation(rng, referral=referral, evaluator=evaluator, coordinator=coordinator, target=target)
     return len(plan[:count])
+
+
+EVALUATION_STEPS = {
+    "evaluation_draft": [],
+    "evaluation_finalized": ["finalize"],
+    "evaluation_validated": ["finalize", "validate"],
+    "report_sent": ["finalize", "validate", "send"],
+}
+
+
+def seed_evaluation(rng: random.Random, *, referral, evaluator, coordinator, target: str) -> None:
+    """An evaluation filled as an evaluator would, then moved along by the real services."""
+    from cidff import services
+    from cidff.instruments import definition_items
+
+    evaluation = services.evaluation_create(user=evaluator, referral_id=referral.pk)
+    items = list(definition_items(evaluation.instrument.definition))
+    partial = target == "evaluation_draft"
+    answered = items[: len(items) // 2] if partial else items
+    yes = set(rng.sample(items, rng.randint(3, 12)))
+    answers = {
+        code: {"answer": "yes" if code in yes else rng.choice(["no", "no", "unknown"]), "comment": ""}
+        for code in answered
+    }
+    today = datetime.date.today()
+    services.evaluation_update(
+        user=evaluator,
+        evaluation_id=evaluation.pk,
+        data={
+            "answers": answers,
+            "interview": {"dates": [(today - datetime.timedelta(days=2)).isoformat()], "place": "Locaux du CIDFF"},
+            "eligibility": {
+                "victim_category": "partner_violence",
+                "cohabiting": False,
+                "consent": True,
+                "legal_basis": "contact_ban",
+                "ban_framework": "ordonnance_protection",
+                "ban_authority": "JAF du tribunal judiciaire de Nanterre",
+                "ban_date": (today - datetime.timedelta(days=10)).isoformat(),
+                "ban_expiry": (today + datetime.timedelta(days=365)).isoformat(),
+            },
+            "narrative": ""
+            if partial
+            else (
+                "Entretien d'une heure au CIDFF. La victime décrit une escalade depuis la séparation, "
+                "des menaces de mort répétées et une surveillance constante. Elle craint pour sa vie."
+            ),
+            "recommendation": [] if partial else ["phone", "partner"],
+        },
+    )
+    for step in EVALUATION_STEPS[target]:
+        actor = evaluator if step == "finalize" else coordinator
+        getattr(services, f"evaluation_{step}")(user=actor, evaluation_id=evaluation.pk)
