@@ -21,7 +21,7 @@ from cidff.serializers import (
 
 
 class InstrumentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Active instrument versions; `{code}` gives the active version of that grid."""
+    """Active instrument versions; `{code}` gives the active one, `{code}/?version=N` any loaded one."""
 
     serializer_class = InstrumentSerializer
     lookup_field = "code"
@@ -31,7 +31,8 @@ class InstrumentViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.instrument_list_active()
 
     def retrieve(self, request, code=None):
-        return Response(InstrumentSerializer(selectors.instrument_active(code=code)).data)
+        instrument = selectors.instrument_get(code=code, version=request.query_params.get("version"))
+        return Response(InstrumentSerializer(instrument).data)
 
 
 def pdf_response(filename: str, data: bytes) -> HttpResponse:

@@ -10,8 +10,15 @@ from core.exceptions import NotFound
 from referrals.selectors import referral_permission_q
 
 
-def instrument_active(*, code: str) -> Instrument:
-    instrument = Instrument.objects.filter(code=code, is_active=True).first()
+def instrument_get(*, code: str, version=None) -> Instrument:
+    """The active version of a grid, or any version ever loaded (old versions stay readable)."""
+    instruments = Instrument.objects.filter(code=code)
+    try:
+        instrument = (
+            instruments.filter(version=int(version)).first() if version else instruments.filter(is_active=True).first()
+        )
+    except (TypeError, ValueError):
+        instrument = None
     if instrument is None:
         raise NotFound("Grille introuvable.")
     return instrument

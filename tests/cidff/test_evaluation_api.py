@@ -30,6 +30,9 @@ def test_instruments_endpoint_follows_the_contract(api, users):
     item = grid["sections"][0]["items"][0]
     assert set(item) == {"code", "text", "help", "weight", "red"}
     assert client.get("/api/v1/instruments/inconnue/").status_code == 404
+    assert client.get("/api/v1/instruments/grille-vigie/?version=1").json()["version"] == 1
+    assert client.get("/api/v1/instruments/grille-vigie/?version=9").status_code == 404
+    assert client.get("/api/v1/instruments/grille-vigie/?version=abc").status_code == 404
 
 
 def test_full_path_from_first_answer_to_the_parquet(api, users, make_referral, django_capture_on_commit_callbacks):
