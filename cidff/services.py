@@ -381,7 +381,9 @@ def evaluation_send(*, user: User, evaluation_id) -> Evaluation:
         evaluation.status = EvaluationStatus.SENT
         evaluation.sent_at = timezone.now()
         evaluation.save()
-        referral_move(referral=referral, actor=user, action="report_sent", to=Status.REPORT_SENT)
+        # A renewal report leaves the dossier in re-evaluation: the prosecutor renews or ends from there.
+        to = Status.REEVALUATION if evaluation.kind == EvaluationKind.RENEWAL else Status.REPORT_SENT
+        referral_move(referral=referral, actor=user, action="report_sent", to=to)
         perms.grant(actor=user, referral=referral, perms=[perms.VIEW, perms.DECIDE], group=parquet.group)
         audit_record(actor=user, action="evaluation.send", obj=evaluation)
         prosecutors = User.objects.filter(is_active=True, role=Role.PROSECUTOR, organisation=parquet)

@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from accounts.api import MeView, OrganisationListView, TokenView, UserListView
 from cidff.api import EvaluationViewSet, InstrumentViewSet
 from notifications.api import NotificationViewSet
+from parquet.api import AlertViewSet, AttributionViewSet, DecisionViewSet, DeviceViewSet
 from referrals.api import DocumentViewSet, ReferralViewSet
 
 router = SimpleRouter()
@@ -15,6 +16,10 @@ router.register("documents", DocumentViewSet, basename="api-document")
 router.register("notifications", NotificationViewSet, basename="api-notification")
 router.register("instruments", InstrumentViewSet, basename="api-instrument")
 router.register("evaluations", EvaluationViewSet, basename="api-evaluation")
+router.register("decisions", DecisionViewSet, basename="api-decision")
+router.register("devices", DeviceViewSet, basename="api-device")
+router.register("attributions", AttributionViewSet, basename="api-attribution")
+router.register("alerts", AlertViewSet, basename="api-alert")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -301,6 +301,12 @@ SPECTACULAR_SETTINGS = {
         "EvaluationKindEnum": "cidff.models.EvaluationKind",
         "EvaluationStatusEnum": "cidff.models.EvaluationStatus",
         "NotificationKindEnum": "notifications.models.NotificationKind",
+        "DecisionOutcomeEnum": "parquet.models.Outcome",
+        "DeviceStatusEnum": "parquet.models.DeviceStatus",
+        "AlertKindEnum": "parquet.models.AlertKind",
+        "AttributionStatusEnum": "parquet.models.AttributionStatus",
+        "DecisionDocumentKindEnum": "parquet.models.DecisionDocumentKind",
+        "DocumentStatusEnum": "parquet.models.DocumentStatus",
     },
 }
 

@@ -13,6 +13,12 @@ class NotificationKind(models.TextChoices):
     EVALUATION_FINALIZED = "evaluation_finalized", "Évaluation à valider (seconde lecture)"
     EVALUATION_RETURNED = "evaluation_returned", "Évaluation renvoyée par la seconde lecture"
     REPORT_SENT = "report_sent", "Rapport d'évaluation à examiner"
+    DECISION_TAKEN = "decision_taken", "Décision du parquet"
+    OUTCOME_NOTICE = "outcome_notice", "Suite donnée au signalement"
+    MEASURE_WITHDRAWN = "measure_withdrawn", "Retrait du téléphone — restitution attendue"
+    MEASURE_ENDED = "measure_ended", "Fin de la mesure — restitution attendue"
+    REEVALUATION_DUE = "reevaluation_due", "Réévaluation à mener avant l'échéance"
+    ALERT_REPORTED = "alert_reported", "Alerte déclenchée par la bénéficiaire"
 
 
 class Notification(models.Model):

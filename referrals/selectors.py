@@ -10,7 +10,7 @@ from referrals.models import (
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
 )
-from referrals.workflow import Status
+from referrals.workflow import ClosureReason, Status
 
 
 def referral_permission_q(*, user, codename: str, outer: str = "pk") -> Q:
@@ -102,3 +102,25 @@ def referral_viewers(*, referral: Referral) -> QuerySet:
         Q(Exists(ReferralUserObjectPermission.objects.filter(user=OuterRef("pk"), **perm)))
         | Q(Exists(ReferralGroupObjectPermission.objects.filter(group__user=OuterRef("pk"), **perm)))
     )
+
+
+OUTCOME_NOTICES = {
+    Status.GRANTED: "Téléphone attribué — remise en cours d'organisation",
+    Status.ACTIVE: "Téléphone attribué",
+    Status.REEVALUATION: "Téléphone attribué",
+    Status.ENDED: "Mesure terminée",
+    Status.RESERVED: "Téléphone réservé dans l'attente de la libération de l'auteur",
+}
+CLOSURE_NOTICES = {
+    ClosureReason.REFUSED: "Non attribué — autre orientation",
+    ClosureReason.INELIGIBLE: "Non éligible au dispositif — autre orientation",
+    ClosureReason.REDIRECTED: "Réorienté vers un autre dispositif",
+    ClosureReason.MEASURE_ENDED: "Mesure terminée",
+}
+
+
+def referral_outcome_notice(*, referral) -> str:
+    """What the referrer is told of the outcome: a short status, never a reason or an evaluation."""
+    if referral.status == Status.CLOSED:
+        return CLOSURE_NOTICES.get(referral.closure_reason, "Dossier clôturé")
+    return OUTCOME_NOTICES.get(referral.status, "")

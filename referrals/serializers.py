@@ -20,7 +20,7 @@ from referrals.models import (
     Relationship,
     Urgency,
 )
-from referrals.selectors import referral_warnings, referrer_sees_content
+from referrals.selectors import referral_outcome_notice, referral_warnings, referrer_sees_content
 from referrals.workflow import COORDINATOR_CLOSURE_REASONS, ClosureReason
 
 
@@ -135,12 +135,22 @@ class ReferralListSerializer(serializers.ModelSerializer):
 
 
 class ReferralReferrerSerializer(ReferralListSerializer):
-    """The referrer's view once the dossier has left her: status and acknowledgement only."""
+    """The referrer's view once the dossier has left her: status, acknowledgement and outcome notice."""
 
     closure_reason_label = serializers.CharField(source="get_closure_reason_display")
+    outcome_notice = serializers.SerializerMethodField()
 
     class Meta(ReferralListSerializer.Meta):
-        fields = [*ReferralListSerializer.Meta.fields, "closed_at", "closure_reason", "closure_reason_label"]
+        fields = [
+            *ReferralListSerializer.Meta.fields,
+            "closed_at",
+            "closure_reason",
+            "closure_reason_label",
+            "outcome_notice",
+        ]
+
+    def get_outcome_notice(self, referral) -> str:
+        return referral_outcome_notice(referral=referral)
 
 
 class ReferralContentMixin(serializers.Serializer):

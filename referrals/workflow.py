@@ -46,7 +46,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.RESERVED: frozenset({S.GRANTED, S.CLOSED}),
     S.GRANTED: frozenset({S.ACTIVE, S.CLOSED}),
     S.ACTIVE: frozenset({S.REEVALUATION, S.ENDED}),
-    S.REEVALUATION: frozenset({S.ACTIVE, S.ENDED}),
+    S.REEVALUATION: frozenset({S.REEVALUATION, S.ACTIVE, S.ENDED}),  # self-loop: renewal report sent
     S.ENDED: frozenset({S.CLOSED}),
     S.CLOSED: frozenset(),
 }

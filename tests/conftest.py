@@ -10,10 +10,14 @@ import pytest
 import redis
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test import Client
 
+from cidff import services as cidff_services
 from config.celery import app as celery_app
 from core.demo import demo_referral_payload, seed_reference
 from referrals import services
+from tests.evaluations import COMPLETE, ELIGIBLE, all_answers
+from tests.evaluations import STATE_STEPS as EVALUATION_STEPS
 
 TEST_PASSWORD = "Mot-de-passe-de-test-2026"
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,11 +115,30 @@ def make_referral(world):
 
 
 @pytest.fixture
-def api(client):
-    """The Django test client logged in as `user` (or anonymous with None)."""
+def make_evaluation(users, make_referral):
+    """make_evaluation(state="validated", yes=("V03", "V04"), **referral_overrides) — CIDFF 92 Sud, eval1."""
+
+    def make(state="draft", yes=("V03", "V04"), unknown=(), eligibility=None, **referral_overrides):
+        referral = make_referral("evaluation", **referral_overrides)
+        evaluator, coordinator = users["eval1_sud"], users["coord_sud"]
+        evaluation = cidff_services.evaluation_create(user=evaluator, referral_id=referral.pk)
+        data = {**COMPLETE, "answers": all_answers(yes, unknown), "eligibility": {**ELIGIBLE, **(eligibility or {})}}
+        cidff_services.evaluation_update(user=evaluator, evaluation_id=evaluation.pk, data=data)
+        for step in EVALUATION_STEPS[state]:
+            actor = evaluator if step == "finalize" else coordinator
+            getattr(cidff_services, f"evaluation_{step}")(user=actor, evaluation_id=evaluation.pk)
+        evaluation.refresh_from_db()
+        return evaluation
+
+    return make
+
+
+@pytest.fixture
+def api(db):
+    """A new Django test client logged in as `user` (or anonymous with None) — one per call."""
 
     def login(user):
-        client.logout()
+        client = Client()
         if user is not None:
             client.force_login(user)
         return client

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from cidff.models import Evaluation, EvaluationReport
 from notifications.models import Notification
 from referrals.models import Referral
-from tests.cidff.conftest import COMPLETE, ELIGIBLE, all_answers
+from tests.evaluations import COMPLETE, ELIGIBLE, all_answers
 
 pytestmark = pytest.mark.django_db
 
