@@ -59,6 +59,8 @@ def _postgresql_only(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def world(db):
+    # Transactional tests flush the tables, data migrations included: reload the shipped grid (idempotent).
+    cidff_services.instrument_load(text=(ROOT / "cidff" / "instruments" / "grille-vigie-v1.yaml").read_text())
     return seed_reference(password=TEST_PASSWORD)
 
 
