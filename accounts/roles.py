@@ -23,7 +23,8 @@ ROLE_PERMISSIONS = {
         for model in ("user", "organisation", "jurisdiction")
     }
     | {"audit.view_accessevent", "axes.view_accessattempt", "axes.delete_accessattempt"}
-    | {"cidff.view_instrument", "cidff.add_instrument"},
+    | {"cidff.view_instrument", "cidff.add_instrument"}
+    | {"parquet.view_device", "parquet.add_device", "parquet.change_device"},
 }
 
 

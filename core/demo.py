@@ -134,7 +134,7 @@ def demo_referral_payload(rng: random.Random, organisations: dict[str, Organisat
     }
 
 
-def seed_dossiers(world: DemoWorld, *, count: int = 30, seed: int = 2026) -> int:
+def seed_dossiers(world: DemoWorld, *, seed: int = 2026) -> int:
     """Dossiers spread over the states the workflow knows, moved there by the real services."""
     from referrals import services
     from referrals.models import Referral
@@ -153,7 +153,9 @@ def seed_dossiers(world: DemoWorld, *, count: int = 30, seed: int = 2026) -> int
     plan = ["draft"] * 4 + ["submitted"] * 6 + ["received"] * 5 + ["evaluation"] * 2
     plan += ["evaluation_draft"] * 2 + ["evaluation_finalized"] * 2 + ["evaluation_validated"]
     plan += ["report_sent"] * 3 + ["transferred"] * 2 + ["withdrawn"] * 2 + ["closed"] * 3
-    for target in plan[:count]:
+    plan += ["refused", "info_requested", "reserved", "granted", "active", "active", "active", "reevaluation"]
+    plan += ["withdrawn_measure", "returned"]
+    for target in plan:
         referrer = rng.choice(referrers)
         referral = services.referral_create(user=referrer, data=demo_referral_payload(rng, world.organisations))
         if target == "draft":
@@ -186,9 +188,101 @@ def seed_dossiers(world: DemoWorld, *, count: int = 30, seed: int = 2026) -> int
             continue
         evaluator = rng.choice(evaluators[referral.cidff_id])
         services.referral_assign(user=coordinator, referral_id=referral.pk, evaluator_id=evaluator.pk)
-        if target != "evaluation":
-            seed_evaluation(rng, referral=referral, evaluator=evaluator, coordinator=coordinator, target=target)
-    return len(plan[:count])
+        if target == "evaluation":
+            continue
+        evaluation = seed_evaluation(
+            rng,
+            referral=referral,
+            evaluator=evaluator,
+            coordinator=coordinator,
+            target=target if target in EVALUATION_STEPS else "report_sent",
+        )
+        if target not in EVALUATION_STEPS:
+            seed_measure(world, referral=referral, evaluation=evaluation, coordinator=coordinator, target=target)
+    return len(plan)
+
+
+def seed_devices(world: DemoWorld, *, count: int = 50) -> None:
+    """The phone stock: most at CIDFF 92 Sud, some at 92 Nord and Paris (created once)."""
+    from parquet.models import Device
+    from parquet.services import device_create
+
+    if Device.objects.exists():
+        return
+    holders = ["cidff92sud"] * 25 + ["cidff92nord"] * 15 + ["cidffparis"] * 10
+    for n in range(count):
+        device_create(
+            user=world.users["supervisor"],
+            serial=f"35{n + 1:013d}",
+            phone_number=f"07 81 00 {n // 100:02d} {n % 100:02d}",
+            organisation_id=world.organisations[holders[n % len(holders)]].pk,
+        )
+
+
+MEASURE_OUTCOMES = {
+    "refused": "refused",
+    "info_requested": "info_requested",
+    "reserved": "reserved",
+}
+
+
+def seed_measure(world: DemoWorld, *, referral, evaluation, coordinator, target: str) -> None:
+    """Decide on the sent report, hand a phone over, report an alert, end and return, as needed."""
+    from django.utils import timezone
+
+    from parquet import services
+    from parquet.models import Device
+
+    prosecutor = world.users["prosecutor_nanterre"]
+    today = timezone.localdate()
+    if target in MEASURE_OUTCOMES:
+        services.decision_create(
+            user=prosecutor,
+            evaluation_id=evaluation.pk,
+            outcome=MEASURE_OUTCOMES[target],
+            reasoning="Décision motivée au vu du rapport d'évaluation.",
+            reserved_until=today + datetime.timedelta(days=45) if target == "reserved" else None,
+        )
+        return
+    decision = services.decision_create(
+        user=prosecutor, evaluation_id=evaluation.pk, outcome="granted", reasoning="Danger grave et imminent."
+    )
+    if target == "granted":
+        return
+    device = Device.objects.filter(organisation_id=referral.cidff_id, status="in_stock").order_by("serial").first()
+    attribution = services.attribution_handover(
+        user=coordinator,
+        decision_id=decision.pk,
+        device_id=device.pk,
+        handover_date=today,
+        consent=True,
+        geolocation_consent=True,
+    )
+    services.alert_create(
+        user=world.users["operator"],
+        attribution_id=attribution.pk,
+        occurred_at=timezone.now() - datetime.timedelta(hours=3),
+        kind="real_alert",
+        police_intervention=True,
+        notes="Auteur aperçu devant le domicile ; patrouille sur place en 6 minutes.",
+    )
+    services.followup_create(
+        user=coordinator,
+        referral_id=referral.pk,
+        date=today,
+        channel="meeting",
+        notes="Remise du téléphone et explications.",
+    )
+    if target == "reevaluation":
+        services.measure_start_reevaluation(user=coordinator, referral_id=referral.pk)
+    elif target in ("withdrawn_measure", "returned"):
+        services.attribution_withdraw(
+            user=prosecutor, attribution_id=attribution.pk, reason="author_incarcerated", comment="Auteur écroué."
+        )
+        if target == "returned":
+            services.attribution_return(
+                user=coordinator, attribution_id=attribution.pk, returned_on=today, condition="good"
+            )
 
 
 EVALUATION_STEPS = {
@@ -242,3 +336,4 @@ def seed_evaluation(rng: random.Random, *, referral, evaluator, coordinator, tar
     for step in EVALUATION_STEPS[target]:
         actor = evaluator if step == "finalize" else coordinator
         getattr(services, f"evaluation_{step}")(user=actor, evaluation_id=evaluation.pk)
+    return evaluation

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
-from core.demo import DEMO_PASSWORD, USERS, seed_dossiers, seed_reference
+from core.demo import DEMO_PASSWORD, USERS, seed_devices, seed_dossiers, seed_reference
 
 
 class Command(BaseCommand):
@@ -9,6 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         world = seed_reference()
+        seed_devices(world)
         # The notifications of the seeded transitions would bury the logins under 60 e-mails.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             created = seed_dossiers(world)
