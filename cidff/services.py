@@ -202,6 +202,13 @@ def evaluation_create(*, user: User, referral_id, kind: str = EvaluationKind.INI
             )
         if referral.evaluations.filter(status__in=OPEN_EVALUATION_STATUSES).exists():
             raise Conflict("Une évaluation est déjà en cours pour ce dossier.")
+        if (
+            kind == EvaluationKind.RENEWAL
+            and referral.evaluations.filter(
+                kind=EvaluationKind.RENEWAL, status=EvaluationStatus.SENT, decision__isnull=True
+            ).exists()
+        ):
+            raise Conflict("Un rapport de réévaluation attend déjà la décision du parquet.")
         instrument = Instrument.objects.filter(code=settings.VIGIE_DEFAULT_INSTRUMENT, is_active=True).first()
         if instrument is None:
             raise Conflict("Aucune grille d'évaluation active : contactez le comité de pilotage.")
@@ -246,7 +253,7 @@ def evaluation_update(*, user: User, evaluation_id, data: dict) -> Evaluation:
             evaluation.recommendation = list(dict.fromkeys(data["recommendation"]))
         if "judgement" in data:
             evaluation.judgement = data["judgement"] or ""
-        _validate_judgement(evaluation, evaluation.judgement)
+            _validate_judgement(evaluation, evaluation.judgement)
         evaluation.save()
         audit_record(actor=user, action="evaluation.update", obj=evaluation)
     return evaluation
@@ -275,7 +282,11 @@ def evaluation_finalize(*, user: User, evaluation_id) -> Evaluation:
         if not _is_evaluator(user, evaluation):
             raise Forbidden("Seule l'évaluatrice du dossier finalise son évaluation.")
         _require_state(evaluation, {EvaluationStatus.DRAFT}, "Cette évaluation est déjà finalisée.")
-        _validate_judgement(evaluation, evaluation.judgement)
+        definition = evaluation.instrument.definition
+        computed = evaluation_score(evaluation=evaluation).level
+        if evaluation.judgement and level_rank(definition, evaluation.judgement) >= level_rank(definition, computed):
+            # the answers caught up with the judgement: it no longer raises anything
+            evaluation.judgement, evaluation.judgement_reason = "", ""
         missing = evaluation_missing(evaluation)
         if missing:
             raise ValidationError(missing)

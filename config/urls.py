@@ -31,5 +31,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("", include("notifications.urls")),
+    path("", include("cidff.urls")),
     path("", include("referrals.urls")),
 ]

@@ -1,14 +1,31 @@
-"""Navigation entries of the base layout, by role."""
+"""Navigation entries of the base layout, by role, and the unread notifications badge."""
+
+from functools import cached_property
 
 from django.urls import reverse
 
 from accounts.models import Role
+from notifications.selectors import unread_count
+
+
+class NotificationsEntry:
+    """The "Notifications" entry: its count is read once, and only when the page shows it."""
+
+    label = "Notifications"
+
+    def __init__(self, user):
+        self._user = user
+        self.url = reverse("notification-list")
+
+    @cached_property
+    def unread(self) -> int:
+        return unread_count(user=self._user)
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "nav_notifications": None}
     items = []
     if user.role == Role.REFERRER:
         items = [("Mes signalements", reverse("referral-list")), ("Nouveau signalement", reverse("referral-create"))]
@@ -23,4 +40,4 @@ def navigation(request):
         items = [("Dossiers", reverse("referral-list"))]
     if user.is_staff:
         items.append(("Administration", reverse("admin:index")))
-    return {"nav_items": items}
+    return {"nav_items": items, "nav_notifications": NotificationsEntry(user)}

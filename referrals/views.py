@@ -346,6 +346,13 @@ def _action_forms(user, referral) -> dict:
     return forms
 
 
+def _evaluation_panel(user, referral):
+    """The dossier's evaluations (cidff decides who sees which; imported here: cidff.views imports this module)."""
+    from cidff.views import referral_evaluations
+
+    return referral_evaluations(user=user, referral=referral)
+
+
 def _render_detail(request, referral, *, bound=None, errors=(), status=200):
     """The dossier page; `bound` replaces blank action forms by the posted ones (with their errors)."""
     user = request.user
@@ -374,6 +381,7 @@ def _render_detail(request, referral, *, bound=None, errors=(), status=200):
             "documents": selectors.document_list(user=user, referral=referral),
             "document_form": document_form,
             "events": _timeline(referral),
+            "evaluation_panel": _evaluation_panel(user, referral),
         }
     )
     return render(request, "referrals/detail.html", context, status=status)

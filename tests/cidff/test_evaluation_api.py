@@ -249,3 +249,13 @@ def test_evaluation_content_is_encrypted_at_rest(make_evaluation):
         cursor.execute("SELECT CAST(t AS text) FROM cidff_evaluation t WHERE id = %s", [evaluation.pk])
         (row,) = cursor.fetchone()
     assert "Menaces de mort" not in row and "JAF de Nanterre" not in row and ELIGIBLE["ban_authority"] not in row
+
+
+def test_a_judgement_overtaken_by_the_answers_does_not_block_saving(api, users, make_evaluation):
+    evaluation = make_evaluation("draft", yes=())  # computed: watch
+    client = api(users["eval1_sud"])
+    assert patch(client, evaluation, {"judgement": "high", "judgement_reason": "Arme au domicile."}).status_code == 200
+    response = patch(client, evaluation, {"answers": all_answers(yes=("V03", "V04"))})  # computed: severe
+    assert response.status_code == 200, response.json()
+    data = post(client, evaluation, "finalize").json()
+    assert (data["computed_level"], data["final_level"], data["judgement"]) == ("severe", "severe", "")

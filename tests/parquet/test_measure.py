@@ -423,3 +423,12 @@ def test_follow_up_contacts_by_the_cidff(users, active):
             channel="phone",
             notes="x",
         )
+
+
+def test_one_renewal_report_at_a_time(users, active):
+    from core.exceptions import Conflict
+
+    attribution = active(handover_date=days_ago(170))
+    renewal_report(users, attribution.referral)
+    with pytest.raises(Conflict, match="attend déjà la décision"):
+        cidff_services.evaluation_create(user=users["eval1_sud"], referral_id=attribution.referral_id, kind="renewal")

@@ -81,3 +81,47 @@ def assert_csp_safe(html: str) -> None:
     for tag in re.findall(r"<script\b[^>]*>", html):
         assert "src=" in tag, f"inline script: {tag}"
     assert not re.search(r"\son[a-z]+\s*=", html), "inline event handler"
+
+
+def evaluation_form_data(evaluation, answers=None, **overrides) -> dict:
+    """The evaluation form as a browser posts it: `answers` {code: "yes"|"no"|"unknown"} (others left blank),
+    blank eligibility, interview, conclusion; `overrides` replace or add fields (None removes one)."""
+    data = {
+        "victim_category": "",
+        "cohabiting": "",
+        "legal_basis": "",
+        "ban_framework": "",
+        "ban_authority": "",
+        "ban_date": "",
+        "ban_expiry": "",
+        "exception_ground": "",
+        "justification": "",
+        "interview_date_1": "",
+        "interview_date_2": "",
+        "interview_date_3": "",
+        "interview_place": "",
+        "judgement": "",
+        "judgement_reason": "",
+        "narrative": "",
+    }
+    for section in evaluation.instrument.definition["sections"]:
+        for item in section["items"]:
+            data[f"comment_{item['code']}"] = ""
+    for code, answer in (answers or {}).items():
+        data[f"answer_{code}"] = answer
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def eligible_form_fields() -> dict:
+    """The eligibility part of the form, filled so that nothing blocks the report."""
+    return {
+        "victim_category": "partner_violence",
+        "cohabiting": "non",
+        "consent": "on",
+        "legal_basis": "contact_ban",
+        "ban_framework": "ordonnance_protection",
+        "ban_authority": "JAF de Nanterre",
+        "ban_date": (TODAY - datetime.timedelta(days=10)).isoformat(),
+        "ban_expiry": (TODAY + datetime.timedelta(days=365)).isoformat(),
+    }
