@@ -65,7 +65,9 @@ class DeviceAdmin(admin.ModelAdmin):
             device_update(user=request.user, device_id=obj.pk, status=obj.status, organisation_id=obj.organisation_id)
 
     def save_related(self, request, form, formsets, change):
-        """Nothing related is edited here: the history is written by the services."""
+        """No many-to-many here; the history inline is read-only (the services write it)."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
 
 
 @admin.register(Decision)
