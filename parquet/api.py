@@ -120,6 +120,18 @@ class AttributionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         audit_record(actor=request.user, action="attribution.view", obj=attribution)
         return Response(self.get_serializer_class()(attribution).data)
 
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @action(detail=True, methods=["get"])
+    def sheet(self, request, pk=None):
+        """The fiche bénéficiaire of this period (operator, CIDFF, parquet)."""
+        attribution = selectors.attribution_get_visible(user=request.user, attribution_id=pk)
+        return decision_document_response(
+            user=request.user,
+            decision=attribution.decision,
+            kind=DecisionDocumentKind.BENEFICIARY_SHEET,
+            filename=f"{attribution.referral.reference}-fiche-beneficiaire.pdf",
+        )
+
     @extend_schema(request=AttributionCreateSerializer, responses=AttributionSerializer)
     def create(self, request):
         data = _validated(AttributionCreateSerializer, request.data)
@@ -150,6 +162,15 @@ class AttributionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         services.attribution_return(user=request.user, attribution_id=pk, **data)
         attribution = selectors.attribution_get_visible(user=request.user, attribution_id=pk)
         return Response(AttributionSerializer(attribution).data)
+
+
+def decision_document_response(*, user, decision, kind: str, filename: str):
+    """A rendered decision document, journaled; 409 while Celery has not produced it yet."""
+    document = decision.documents.filter(kind=kind).first()
+    if document is None or document.status != DocumentStatus.READY:
+        raise Conflict("Le document est en cours de génération : réessayez dans un instant.")
+    audit_record(actor=user, action=f"document.{kind}", obj=document)
+    return pdf_response(filename, read_private(document.storage_name))
 
 
 class AlertViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -88,6 +88,10 @@ def test_grant_then_handover_then_operator_and_alerts(
     assert Referral.objects.get(pk=referral_id).status == "active"
 
     operator = api(users["operator"])
+    sheet_pdf = operator.get(f"/api/v1/attributions/{attribution.pk}/sheet/")
+    assert sheet_pdf.status_code == 200 and sheet_pdf["Content-Type"] == "application/pdf"
+    assert "Danger grave caractérisé" not in text_of(sheet_pdf.content)
+    assert api(users["coord_nord"]).get(f"/api/v1/attributions/{attribution.pk}/sheet/").status_code == 404
     sheets = operator.get("/api/v1/attributions/").json()["results"]
     assert [s["id"] for s in sheets] == [attribution.pk]
     sheet = operator.get(f"/api/v1/attributions/{attribution.pk}/").json()
