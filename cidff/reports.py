@@ -11,7 +11,6 @@ with the figures computed now. Rendering goes through core.pdf (offline: no URL 
 """
 
 import datetime
-import hashlib
 import json
 
 from django.utils import timezone
@@ -20,6 +19,7 @@ from cidff.eligibility import BAN_FRAMEWORKS, ExceptionGround, LegalBasis, Victi
 from cidff.instruments import ANSWER_LABELS, definition_items
 from cidff.models import EvaluationStatus, Recommendation
 from cidff.selectors import evaluation_eligibility, evaluation_score
+from core.documents import age, as_date, canonical_json, choice_label, data_digest, text
 from core.pdf import render_pdf
 from referrals.models import MeasureType
 from referrals.serializers import ChildSerializer
@@ -47,63 +47,12 @@ _MESSAGE_ROWS = (
 # --- small helpers ---------------------------------------------------------------------------------
 
 
-def _as_date(value) -> datetime.date | None:
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        return datetime.date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
-def _local(value: datetime.datetime | None) -> datetime.datetime | None:
-    if value is None:
-        return None
-    return timezone.localtime(value) if timezone.is_aware(value) else value
-
-
-def _age(birth_date: datetime.date | None, on: datetime.date) -> int | None:
-    if birth_date is None or birth_date > on:
-        return None
-    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-
-
-def _text(value) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _person(user) -> str:
     return str(user) if user is not None else ""
 
 
-def _label(choices, value, default: str = "") -> str:
-    if not value:
-        return default
-    return dict(choices).get(value, str(value))
-
-
 def _yes_no(value, *, yes: str = "Oui", no: str = "Non", unknown: str = "Non précisé") -> str:
     return yes if value is True else no if value is False else unknown
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, datetime.datetime):
-        return _local(value).isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return value
-
-
-def canonical_json(data: dict) -> str:
-    return json.dumps(_jsonable(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 # --- sections of the report ------------------------------------------------------------------------
@@ -133,7 +82,7 @@ def _level(evaluation, definition: dict) -> dict:
         "retained_rank": ranks.get(retained, len(ranks)),
         "highest": ranks.get(retained) == 0,
         "raised": raised,
-        "judgement_reason": _text(evaluation.judgement_reason) if raised else "",
+        "judgement_reason": text(evaluation.judgement_reason) if raised else "",
         "score_weighted": weighted,
         "red": red,
         "unknown": unknown,
@@ -154,7 +103,7 @@ def _grid(evaluation, definition: dict) -> tuple[list[dict], list[dict], bool]:
         for item in section["items"]:
             raw = answers.get(item["code"])
             answer = raw.get("answer") if isinstance(raw, dict) else raw
-            comment = _text(raw.get("comment")) if isinstance(raw, dict) else ""
+            comment = text(raw.get("comment")) if isinstance(raw, dict) else ""
             row = {
                 "code": item["code"],
                 "text": item["text"],
@@ -178,9 +127,9 @@ def _eligibility(evaluation) -> dict:
     blocks, warnings = evaluation_eligibility(evaluation=evaluation)
     messages: dict[str, list[dict]] = {}
     for status, texts in ((STATUS_BLOCKING, blocks), (STATUS_WARNING, warnings)):
-        for text in texts:
-            key = next((row for pattern, row in _MESSAGE_ROWS if pattern in text.lower()), "other")
-            messages.setdefault(key, []).append({"status": status, "text": text})
+        for message in texts:
+            key = next((row for pattern, row in _MESSAGE_ROWS if pattern in message.lower()), "other")
+            messages.setdefault(key, []).append({"status": status, "text": message})
 
     rows = []
 
@@ -201,7 +150,7 @@ def _eligibility(evaluation) -> dict:
         )
 
     category = values.get("victim_category")
-    row("victim_category", "Catégorie de victime", _label(VictimCategory.choices, category, "Non précisée"))
+    row("victim_category", "Catégorie de victime", choice_label(VictimCategory.choices, category, "Non précisée"))
     row(
         "relationship",
         "Lien entre l'auteur et la victime",
@@ -223,30 +172,30 @@ def _eligibility(evaluation) -> dict:
         _yes_no(values.get("consent"), yes="Recueilli", no="Refusé", unknown="Non recueilli"),
     )
     basis = values.get("legal_basis")
-    row("legal_basis", "Fondement", _label(LegalBasis.choices, basis, "Non précisé"))
+    row("legal_basis", "Fondement", choice_label(LegalBasis.choices, basis, "Non précisé"))
     if basis == LegalBasis.CONTACT_BAN:
         row(
             "ban_framework",
             "Cadre de l'interdiction",
-            _label(BAN_FRAMEWORKS, values.get("ban_framework"), "—"),
+            choice_label(BAN_FRAMEWORKS, values.get("ban_framework"), "—"),
             sub=True,
         )
-        row("ban_authority", "Autorité", _text(values.get("ban_authority")) or "—", checked=False, sub=True)
-        ban_date = _as_date(values.get("ban_date"))
+        row("ban_authority", "Autorité", text(values.get("ban_authority")) or "—", checked=False, sub=True)
+        ban_date = as_date(values.get("ban_date"))
         row("ban_date", "Date de l'interdiction", "—", date=ban_date, sub=True)
-        ban_expiry = _as_date(values.get("ban_expiry"))
+        ban_expiry = as_date(values.get("ban_expiry"))
         row("ban_expiry", "Échéance de l'interdiction", "Non précisée", date=ban_expiry, sub=True)
     elif basis == LegalBasis.IMMINENT_DANGER:
         row(
             "exception_ground",
             "Motif de l'exception",
-            _label(ExceptionGround.choices, values.get("exception_ground"), "—"),
+            choice_label(ExceptionGround.choices, values.get("exception_ground"), "—"),
             sub=True,
         )
         row(
             "justification",
             "Justification du danger avéré et imminent",
-            _text(values.get("justification")) or "—",
+            text(values.get("justification")) or "—",
             sub=True,
         )
     for key in list(messages):
@@ -256,31 +205,31 @@ def _eligibility(evaluation) -> dict:
 
 def _victim(referral, today: datetime.date) -> dict:
     victim = referral.victim or {}
-    birth_date = _as_date(victim.get("birth_date"))
+    birth_date = as_date(victim.get("birth_date"))
     return {
-        "last_name": _text(victim.get("last_name")),
-        "first_name": _text(victim.get("first_name")),
+        "last_name": text(victim.get("last_name")),
+        "first_name": text(victim.get("first_name")),
         "birth_date": birth_date,
-        "age": _age(birth_date, today),
-        "address": _text(victim.get("address")),
-        "phone": _text(victim.get("phone")),
-        "safe_contact": _text(victim.get("safe_contact")),
-        "safe_times": _text(victim.get("safe_times")),
-        "language": _text(victim.get("language")),
+        "age": age(birth_date, today),
+        "address": text(victim.get("address")),
+        "phone": text(victim.get("phone")),
+        "safe_contact": text(victim.get("safe_contact")),
+        "safe_times": text(victim.get("safe_times")),
+        "language": text(victim.get("language")),
         "interpreter": victim.get("interpreter") is True,
-        "disability": _text(victim.get("disability")),
+        "disability": text(victim.get("disability")),
     }
 
 
 def _author(referral, today: datetime.date) -> dict:
     author = referral.author or {}
-    birth_date = _as_date(author.get("birth_date"))
+    birth_date = as_date(author.get("birth_date"))
     return {
-        "last_name": _text(author.get("last_name")),
-        "first_name": _text(author.get("first_name")),
+        "last_name": text(author.get("last_name")),
+        "first_name": text(author.get("first_name")),
         "birth_date": birth_date,
-        "age": _age(birth_date, today),
-        "description": _text(author.get("description")),
+        "age": age(birth_date, today),
+        "description": text(author.get("description")),
         "relationship": referral.get_author_relationship_display() if referral.author_relationship else "",
         "custody_status": referral.get_author_custody_status_display() if referral.author_custody_status else "",
         "release_date": referral.author_release_date,
@@ -292,14 +241,14 @@ def _children(referral, today: datetime.date) -> list[dict]:
     for child in referral.children or []:
         if not isinstance(child, dict):
             continue
-        birth_date = _as_date(child.get("birth_date"))
+        birth_date = as_date(child.get("birth_date"))
         children.append(
             {
-                "first_name": _text(child.get("first_name")),
+                "first_name": text(child.get("first_name")),
                 "birth_date": birth_date,
-                "age": _age(birth_date, today),
+                "age": age(birth_date, today),
                 "common_child": child.get("common_child"),
-                "residence": _label(RESIDENCE_LABELS, child.get("residence")),
+                "residence": choice_label(RESIDENCE_LABELS, child.get("residence")),
             }
         )
     return children
@@ -308,11 +257,11 @@ def _children(referral, today: datetime.date) -> list[dict]:
 def _measures(referral) -> list[dict]:
     return [
         {
-            "type": _label(MeasureType.choices, measure.get("type"), "Mesure"),
-            "authority": _text(measure.get("authority")),
-            "date": _as_date(measure.get("date")),
+            "type": choice_label(MeasureType.choices, measure.get("type"), "Mesure"),
+            "authority": text(measure.get("authority")),
+            "date": as_date(measure.get("date")),
             "no_contact_ban": measure.get("no_contact_ban") is True,
-            "expiry": _as_date(measure.get("expiry")),
+            "expiry": as_date(measure.get("expiry")),
         }
         for measure in referral.measures or []
         if isinstance(measure, dict)
@@ -321,7 +270,7 @@ def _measures(referral) -> list[dict]:
 
 def _complaints(referral) -> list[dict]:
     return [
-        {"date": _as_date(complaint.get("date")), "service": _text(complaint.get("service"))}
+        {"date": as_date(complaint.get("date")), "service": text(complaint.get("service"))}
         for complaint in referral.complaints or []
         if isinstance(complaint, dict)
     ]
@@ -333,7 +282,7 @@ def _report(evaluation) -> dict:
     instrument = evaluation.instrument
     definition = instrument.definition
     # Ages are given at the date the evaluation was finalized (today for a draft).
-    as_of = _as_date(evaluation.finalized_at) or timezone.localdate()
+    as_of = as_date(evaluation.finalized_at) or timezone.localdate()
     interview = evaluation.interview if isinstance(evaluation.interview, dict) else {}
     sections, red_yes, weighted = _grid(evaluation, definition)
     recommendations = dict(Recommendation.choices)
@@ -351,8 +300,8 @@ def _report(evaluation) -> dict:
         "submitted_at": referral.submitted_at,
         "acknowledged_at": referral.acknowledged_at,
         "interview": {
-            "dates": [day for day in (_as_date(value) for value in interview.get("dates") or []) if day],
-            "place": _text(interview.get("place")),
+            "dates": [day for day in (as_date(value) for value in interview.get("dates") or []) if day],
+            "place": text(interview.get("place")),
         },
         "as_of": as_of,
         "level": _level(evaluation, definition),
@@ -362,15 +311,15 @@ def _report(evaluation) -> dict:
         "children": _children(referral, as_of),
         "cohabiting": referral.cohabiting,
         "separation_date": referral.separation_date,
-        "facts": _text(referral.facts),
+        "facts": text(referral.facts),
         "measures": _measures(referral),
         "complaints": _complaints(referral),
         "eligibility": _eligibility(evaluation),
         "grid": {"sections": sections, "show_weights": weighted},
-        "narrative": _text(evaluation.narrative),
+        "narrative": text(evaluation.narrative),
         "recommendations": [recommendations.get(code, code) for code in evaluation.recommendation or []],
         "addenda": [
-            {"author": _person(addendum.author), "created_at": addendum.created_at, "text": _text(addendum.text)}
+            {"author": _person(addendum.author), "created_at": addendum.created_at, "text": text(addendum.text)}
             for addendum in evaluation.addenda.select_related("author").order_by("created_at", "id")
         ],
         "signatures": {
@@ -401,14 +350,10 @@ def report_data(evaluation) -> dict:
     return json.loads(canonical_json(_report(evaluation)))
 
 
-def data_sha256(data: dict) -> str:
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
-
-
 def render_report_pdf(evaluation, *, version: int | None) -> tuple[bytes, str]:
     """(PDF bytes, SHA-256 of the report's data). version=None renders a marked draft preview."""
     report = _report(evaluation)
-    digest = data_sha256(report)
+    digest = data_digest(report)
     context = {
         "report": report,
         "version": version,

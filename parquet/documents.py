@@ -13,13 +13,12 @@ the decision's reasoning.
 """
 
 import datetime
-import hashlib
 import json
 
 from django.db import transaction
 from django.utils import timezone
 
-from cidff.reports import canonical_json
+from core.documents import age, as_date, canonical_json, choice_label, data_digest, local, text
 from core.files import store_private
 from core.pdf import render_pdf
 from parquet.models import DecisionDocument, DecisionDocumentKind, DocumentStatus, Outcome
@@ -34,39 +33,6 @@ RESIDENCE_LABELS = dict(ChildSerializer.RESIDENCE)
 
 
 # --- small helpers ---------------------------------------------------------------------------------
-
-
-def _as_date(value) -> datetime.date | None:
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        return datetime.date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
-def _local(value: datetime.datetime | None) -> datetime.datetime | None:
-    if value is None:
-        return None
-    return timezone.localtime(value) if timezone.is_aware(value) else value
-
-
-def _age(birth_date: datetime.date | None, on: datetime.date) -> int | None:
-    if birth_date is None or birth_date > on:
-        return None
-    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-
-
-def _text(value) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _label(choices, value) -> str:
-    return dict(choices).get(value, str(value)) if value else ""
 
 
 def _parquet(referral) -> str:
@@ -89,10 +55,6 @@ def _period(attribution) -> dict | None:
     }
 
 
-def _digest(data: dict) -> str:
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
-
-
 # --- the decision ----------------------------------------------------------------------------------
 
 
@@ -112,22 +74,22 @@ def _decision(decision) -> dict:
         "cidff": referral.cidff.name,
         "outcome": {"code": decision.outcome, "label": decision.get_outcome_display()},
         "beneficiary": {
-            "last_name": _text(victim.get("last_name")),
-            "first_name": _text(victim.get("first_name")),
-            "birth_date": _as_date(victim.get("birth_date")),
+            "last_name": text(victim.get("last_name")),
+            "first_name": text(victim.get("first_name")),
+            "birth_date": as_date(victim.get("birth_date")),
         },
         "report": {
             "kind": {"code": evaluation.kind, "label": evaluation.get_kind_display()},
             "version": report.version if report is not None else None,
-            "sent_at": _local(evaluation.sent_at),
+            "sent_at": local(evaluation.sent_at),
         },
         "duration_months": decision.duration_months,
         "reserved_until": decision.reserved_until,
         "period": _period(_attribution(decision)),
         "ended_period": ended_period,
-        "reasoning": _text(decision.reasoning),
+        "reasoning": text(decision.reasoning),
         "signed_by": decision.signed_by,
-        "signed_at": _local(decision.signed_at),
+        "signed_at": local(decision.signed_at),
     }
 
 
@@ -144,14 +106,14 @@ def _measures_in_force(referral, today: datetime.date) -> list[dict]:
     for measure in referral.measures or []:
         if not isinstance(measure, dict):
             continue
-        expiry = _as_date(measure.get("expiry"))
+        expiry = as_date(measure.get("expiry"))
         if expiry is not None and expiry < today:
             continue
         measures.append(
             {
-                "type": _label(MeasureType.choices, measure.get("type")) or "Mesure",
-                "authority": _text(measure.get("authority")),
-                "date": _as_date(measure.get("date")),
+                "type": choice_label(MeasureType.choices, measure.get("type")) or "Mesure",
+                "authority": text(measure.get("authority")),
+                "date": as_date(measure.get("date")),
                 "no_contact_ban": measure.get("no_contact_ban") is True,
                 "expiry": expiry,
             }
@@ -221,17 +183,17 @@ def _beneficiary_sheet(decision) -> dict:
     attribution = _attribution(decision)
     today = timezone.localdate()
     victim, author = referral.victim or {}, referral.author or {}
-    victim_birth, author_birth = _as_date(victim.get("birth_date")), _as_date(author.get("birth_date"))
+    victim_birth, author_birth = as_date(victim.get("birth_date")), as_date(author.get("birth_date"))
     children = []
     for child in referral.children or []:
         if isinstance(child, dict):
-            birth_date = _as_date(child.get("birth_date"))
+            birth_date = as_date(child.get("birth_date"))
             children.append(
                 {
-                    "first_name": _text(child.get("first_name")),
+                    "first_name": text(child.get("first_name")),
                     "birth_date": birth_date,
-                    "age": _age(birth_date, today),
-                    "residence": _label(RESIDENCE_LABELS, child.get("residence")),
+                    "age": age(birth_date, today),
+                    "residence": choice_label(RESIDENCE_LABELS, child.get("residence")),
                 }
             )
     sheet = {
@@ -239,32 +201,32 @@ def _beneficiary_sheet(decision) -> dict:
         "parquet": _parquet(referral),
         "reference": referral.reference,
         "cidff": referral.cidff.name,
-        "decision_date": _as_date(decision.signed_at),
+        "decision_date": as_date(decision.signed_at),
         "period": _period(attribution),
         "geolocation_consent": attribution.geolocation_consent if attribution is not None else None,
         "victim": {
-            "last_name": _text(victim.get("last_name")),
-            "first_name": _text(victim.get("first_name")),
+            "last_name": text(victim.get("last_name")),
+            "first_name": text(victim.get("first_name")),
             "birth_date": victim_birth,
-            "age": _age(victim_birth, today),
-            "address": _text(victim.get("address")),
-            "phone": _text(victim.get("phone")),
-            "safe_contact": _text(victim.get("safe_contact")),
-            "safe_times": _text(victim.get("safe_times")),
-            "language": _text(victim.get("language")),
+            "age": age(victim_birth, today),
+            "address": text(victim.get("address")),
+            "phone": text(victim.get("phone")),
+            "safe_contact": text(victim.get("safe_contact")),
+            "safe_times": text(victim.get("safe_times")),
+            "language": text(victim.get("language")),
             "interpreter": victim.get("interpreter") is True,
-            "disability": _text(victim.get("disability")),
+            "disability": text(victim.get("disability")),
         },
         "author": {
-            "last_name": _text(author.get("last_name")),
-            "first_name": _text(author.get("first_name")),
+            "last_name": text(author.get("last_name")),
+            "first_name": text(author.get("first_name")),
             "birth_date": author_birth,
-            "age": _age(author_birth, today),
-            "description": _text(author.get("description")),
-            "relationship": _label(Relationship.choices, referral.author_relationship),
+            "age": age(author_birth, today),
+            "description": text(author.get("description")),
+            "relationship": choice_label(Relationship.choices, referral.author_relationship),
             "custody_status": {
                 "code": referral.author_custody_status,
-                "label": _label(CustodyStatus.choices, referral.author_custody_status),
+                "label": choice_label(CustodyStatus.choices, referral.author_custody_status),
             },
             "release_date": referral.author_release_date,
         },
@@ -289,7 +251,7 @@ def render_decision_pdf(document: DecisionDocument) -> tuple[bytes, str]:
     data = (
         _beneficiary_sheet(decision) if document.kind == DecisionDocumentKind.BENEFICIARY_SHEET else _decision(decision)
     )
-    digest = _digest(data)
+    digest = data_digest(data)
     context = {
         "decision": decision,
         "referral": decision.referral,
