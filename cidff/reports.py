@@ -21,12 +21,11 @@ from cidff.models import EvaluationStatus, Recommendation
 from cidff.selectors import evaluation_eligibility, evaluation_score
 from core.documents import age, as_date, canonical_json, choice_label, data_digest, text
 from core.pdf import render_pdf
-from referrals.models import MeasureType
-from referrals.serializers import ChildSerializer
+from referrals.models import ChildResidence, MeasureType
 
 TEMPLATE = "cidff/report.html"
 STATUS_OK, STATUS_BLOCKING, STATUS_WARNING, STATUS_NONE = "ok", "blocking", "warning", "none"
-RESIDENCE_LABELS = dict(ChildSerializer.RESIDENCE)
+RESIDENCE_LABELS = dict(ChildResidence.choices)
 
 # Which eligibility row a message of cidff.eligibility.eligibility_check belongs to (first match
 # wins). A message no pattern knows still appears, on a row of its own: nothing is ever dropped.

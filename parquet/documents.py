@@ -22,14 +22,13 @@ from core.documents import age, as_date, canonical_json, choice_label, data_dige
 from core.files import store_private
 from core.pdf import render_pdf
 from parquet.models import DecisionDocument, DecisionDocumentKind, DocumentStatus, Outcome
-from referrals.models import CustodyStatus, MeasureType, Relationship
-from referrals.serializers import ChildSerializer
+from referrals.models import ChildResidence, CustodyStatus, MeasureType, Relationship
 
 TEMPLATES = {
     DecisionDocumentKind.DECISION: "parquet/decision.html",
     DecisionDocumentKind.BENEFICIARY_SHEET: "parquet/beneficiary_sheet.html",
 }
-RESIDENCE_LABELS = dict(ChildSerializer.RESIDENCE)
+RESIDENCE_LABELS = dict(ChildResidence.choices)
 
 
 # --- small helpers ---------------------------------------------------------------------------------

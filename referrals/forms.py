@@ -14,11 +14,18 @@ from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind, Role, User
 from core.files import max_upload_label
-from referrals.models import CustodyStatus, DocumentKind, MeasureType, ReferrerFunction, Relationship, Urgency
-from referrals.serializers import ChildSerializer
+from referrals.models import (
+    ChildResidence,
+    CustodyStatus,
+    DocumentKind,
+    MeasureType,
+    ReferrerFunction,
+    Relationship,
+    Urgency,
+)
 from referrals.workflow import COORDINATOR_CLOSURE_REASONS, ClosureReason
 
-RESIDENCE_CHOICES = ChildSerializer.RESIDENCE
+RESIDENCE_CHOICES = ChildResidence.choices
 COHABITING_CHOICES = [
     ("", "Non précisé pour l'instant"),
     ("non", "Non, ils ne vivent plus ensemble"),

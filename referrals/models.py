@@ -59,6 +59,13 @@ class CustodyStatus(models.TextChoices):
     DETAINED = "detained", "Détenu"
 
 
+class ChildResidence(models.TextChoices):
+    VICTIM = "victim", "Chez la victime"
+    AUTHOR = "author", "Chez l'auteur"
+    ALTERNATE = "alternate", "Alternée"
+    OTHER = "other", "Autre"
+
+
 class MeasureType(models.TextChoices):
     PROTECTION_ORDER = "ordonnance_protection", "Ordonnance de protection"
     OPPI = "oppi", "Ordonnance provisoire de protection immédiate (OPPI)"

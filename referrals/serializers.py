@@ -11,6 +11,7 @@ from accounts.models import Organisation, OrganisationKind
 from core.api import StrictSerializerMixin
 from referrals.models import (
     CaseEvent,
+    ChildResidence,
     CustodyStatus,
     DocumentKind,
     MeasureType,
@@ -57,16 +58,11 @@ class AuthorSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class ChildSerializer(StrictSerializerMixin, serializers.Serializer):
-    RESIDENCE = [
-        ("victim", "Chez la victime"),
-        ("author", "Chez l'auteur"),
-        ("alternate", "Alternée"),
-        ("other", "Autre"),
-    ]
+    RESIDENCE = ChildResidence.choices  # kept for the views that label residences
     first_name = _text(80)
     birth_date = _date()
     common_child = serializers.BooleanField(required=False, default=True)
-    residence = serializers.ChoiceField(RESIDENCE, required=False, allow_blank=True)
+    residence = serializers.ChoiceField(ChildResidence.choices, required=False, allow_blank=True)
 
 
 class ComplaintSerializer(StrictSerializerMixin, serializers.Serializer):
