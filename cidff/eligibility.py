@@ -1,6 +1,7 @@
 """Eligibility to the TGD (art. 41-3-1 CPP): hard blocks and warnings, from the evaluation's answers."""
 
 import datetime
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from django.db import models
@@ -38,42 +39,67 @@ def _date(value):
     return datetime.date.fromisoformat(value)
 
 
-def eligibility_check(eligibility: dict, *, relationship: str, today: datetime.date) -> tuple[list[str], list[str]]:
-    """(blocks, warnings) in French. Any block refuses sending the report to the parquet."""
-    blocks, warnings = [], []
+class Finding(NamedTuple):
+    criterion: str  # the eligibility key the finding is about ("relationship" for the referral's link)
+    blocking: bool
+    message: str
+
+
+def eligibility_findings(eligibility: dict, *, relationship: str, today: datetime.date) -> list[Finding]:
+    """Every blocking point and warning, each tied to the criterion it is about (French messages)."""
+    findings = []
+
+    def block(criterion, message):
+        findings.append(Finding(criterion, True, message))
+
     category = eligibility.get("victim_category")
     if category not in VictimCategory.values:
-        blocks.append("Précisez la catégorie de victime (violences conjugales ou viol).")
+        block("victim_category", "Précisez la catégorie de victime (violences conjugales ou viol).")
     elif category == VictimCategory.PARTNER_VIOLENCE and relationship not in PARTNER_RELATIONSHIPS:
-        blocks.append(
-            "Hors viol, l'auteur doit être le conjoint, concubin ou partenaire de PACS de la victime, actuel ou ancien."
+        block(
+            "relationship",
+            "Hors viol, l'auteur doit être le conjoint, concubin ou partenaire de PACS de la victime, "
+            "actuel ou ancien.",
         )
     cohabiting = eligibility.get("cohabiting")
     if cohabiting is None:
-        blocks.append("Précisez si la victime cohabite avec l'auteur.")
+        block("cohabiting", "Précisez si la victime cohabite avec l'auteur.")
     elif cohabiting:
-        blocks.append("La victime cohabite avec l'auteur : le téléphone grave danger ne peut pas être attribué.")
+        block("cohabiting", "La victime cohabite avec l'auteur : le téléphone grave danger ne peut pas être attribué.")
     if eligibility.get("consent") is not True:
-        blocks.append("Le consentement exprès de la victime est requis.")
+        block("consent", "Le consentement exprès de la victime est requis.")
     basis = eligibility.get("legal_basis")
     if basis == LegalBasis.CONTACT_BAN:
         if eligibility.get("ban_framework") not in dict(BAN_FRAMEWORKS):
-            blocks.append("Précisez le cadre de l'interdiction de contact.")
+            block("ban_framework", "Précisez le cadre de l'interdiction de contact.")
         if not eligibility.get("ban_date"):
-            blocks.append("Précisez la date de l'interdiction de contact.")
+            block("ban_date", "Précisez la date de l'interdiction de contact.")
         expiry = _date(eligibility.get("ban_expiry"))
         if expiry is not None and expiry < today:
-            blocks.append(f"L'interdiction de contact a pris fin le {expiry:%d/%m/%Y}.")
+            block("ban_expiry", f"L'interdiction de contact a pris fin le {expiry:%d/%m/%Y}.")
         elif expiry is not None and expiry < today + relativedelta(months=MEASURE_MONTHS):
-            warnings.append(
-                f"L'interdiction de contact prend fin le {expiry:%d/%m/%Y}, avant le terme d'une mesure de "
-                f"{MEASURE_MONTHS} mois : la durée pourra être réduite ou la mesure réexaminée."
+            findings.append(
+                Finding(
+                    "ban_expiry",
+                    False,
+                    f"L'interdiction de contact prend fin le {expiry:%d/%m/%Y}, avant le terme d'une mesure de "
+                    f"{MEASURE_MONTHS} mois : la durée pourra être réduite ou la mesure réexaminée.",
+                )
             )
     elif basis == LegalBasis.IMMINENT_DANGER:
         if eligibility.get("exception_ground") not in ExceptionGround.values:
-            blocks.append("Précisez le motif de l'exception (auteur en fuite, non interpellé, interdiction à venir).")
+            block(
+                "exception_ground",
+                "Précisez le motif de l'exception (auteur en fuite, non interpellé, interdiction à venir).",
+            )
         if not (eligibility.get("justification") or "").strip():
-            blocks.append("Justifiez le danger avéré et imminent.")
+            block("justification", "Justifiez le danger avéré et imminent.")
     else:
-        blocks.append("Précisez le fondement : interdiction de contact ou danger avéré et imminent.")
-    return blocks, warnings
+        block("legal_basis", "Précisez le fondement : interdiction de contact ou danger avéré et imminent.")
+    return findings
+
+
+def eligibility_check(eligibility: dict, *, relationship: str, today: datetime.date) -> tuple[list[str], list[str]]:
+    """(blocks, warnings) in French. Any block refuses sending the report to the parquet."""
+    findings = eligibility_findings(eligibility, relationship=relationship, today=today)
+    return [f.message for f in findings if f.blocking], [f.message for f in findings if not f.blocking]

@@ -15,10 +15,10 @@ import json
 
 from django.utils import timezone
 
-from cidff.eligibility import BAN_FRAMEWORKS, ExceptionGround, LegalBasis, VictimCategory
+from cidff.eligibility import BAN_FRAMEWORKS, ExceptionGround, LegalBasis, VictimCategory, eligibility_findings
 from cidff.instruments import ANSWER_LABELS, definition_items
 from cidff.models import EvaluationStatus, Recommendation
-from cidff.selectors import evaluation_eligibility, evaluation_score
+from cidff.selectors import evaluation_score
 from core.documents import age, as_date, canonical_json, choice_label, data_digest, text
 from core.pdf import render_pdf
 from referrals.models import ChildResidence, MeasureType
@@ -26,22 +26,6 @@ from referrals.models import ChildResidence, MeasureType
 TEMPLATE = "cidff/report.html"
 STATUS_OK, STATUS_BLOCKING, STATUS_WARNING, STATUS_NONE = "ok", "blocking", "warning", "none"
 RESIDENCE_LABELS = dict(ChildResidence.choices)
-
-# Which eligibility row a message of cidff.eligibility.eligibility_check belongs to (first match
-# wins). A message no pattern knows still appears, on a row of its own: nothing is ever dropped.
-_MESSAGE_ROWS = (
-    ("catégorie de victime", "victim_category"),
-    ("hors viol", "relationship"),
-    ("cohabite", "cohabiting"),
-    ("consentement", "consent"),
-    ("cadre de l'interdiction", "ban_framework"),
-    ("date de l'interdiction", "ban_date"),
-    ("fin le", "ban_expiry"),
-    ("motif de l'exception", "exception_ground"),
-    ("justifiez", "justification"),
-    ("fondement", "legal_basis"),
-)
-
 
 # --- small helpers ---------------------------------------------------------------------------------
 
@@ -123,12 +107,11 @@ def _eligibility(evaluation) -> dict:
     """One row per criterion of art. 41-3-1 CPP, each with its value, status and messages."""
     values = evaluation.eligibility or {}
     referral = evaluation.referral
-    blocks, warnings = evaluation_eligibility(evaluation=evaluation)
+    findings = eligibility_findings(values, relationship=referral.author_relationship, today=timezone.localdate())
     messages: dict[str, list[dict]] = {}
-    for status, texts in ((STATUS_BLOCKING, blocks), (STATUS_WARNING, warnings)):
-        for message in texts:
-            key = next((row for pattern, row in _MESSAGE_ROWS if pattern in message.lower()), "other")
-            messages.setdefault(key, []).append({"status": status, "text": message})
+    for finding in findings:
+        status = STATUS_BLOCKING if finding.blocking else STATUS_WARNING
+        messages.setdefault(finding.criterion, []).append({"status": status, "text": finding.message})
 
     rows = []
 
@@ -197,8 +180,8 @@ def _eligibility(evaluation) -> dict:
             text(values.get("justification")) or "—",
             sub=True,
         )
-    for key in list(messages):
-        row(key, "Autre point")
+    blocks = [f.message for f in findings if f.blocking]
+    warnings = [f.message for f in findings if not f.blocking]
     return {"rows": rows, "blocks": blocks, "warnings": warnings, "eligible": not blocks}
 
 

@@ -32,5 +32,6 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("", include("notifications.urls")),
     path("", include("cidff.urls")),
+    path("", include("parquet.urls")),
     path("", include("referrals.urls")),
 ]

@@ -33,9 +33,16 @@ def navigation(request):
         items = [
             ("Dossiers reçus", reverse("referral-list")),
             ("Dossiers clôturés", reverse("referral-list") + "?vue=clos"),
+            ("Stock de téléphones", reverse("device-list")),
         ]
     elif user.role == Role.EVALUATOR:
         items = [("Mes dossiers", reverse("referral-list"))]
+    elif user.role == Role.PROSECUTOR:
+        items = [("Rapports à décider", reverse("decision-inbox")), ("Dossiers", reverse("referral-list"))]
+    elif user.role == Role.OPERATOR:
+        items = [("Bénéficiaires actives", reverse("sheet-list"))]
+    elif user.role == Role.SUPERVISOR:
+        items = [("Dossiers", reverse("referral-list")), ("Stock de téléphones", reverse("device-list"))]
     else:
         items = [("Dossiers", reverse("referral-list"))]
     if user.is_staff:

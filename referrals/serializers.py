@@ -58,7 +58,6 @@ class AuthorSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class ChildSerializer(StrictSerializerMixin, serializers.Serializer):
-    RESIDENCE = ChildResidence.choices  # kept for the views that label residences
     first_name = _text(80)
     birth_date = _date()
     common_child = serializers.BooleanField(required=False, default=True)

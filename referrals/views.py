@@ -95,9 +95,9 @@ def _is_coordinator(user, referral) -> bool:
 
 @login_required
 def home(request):
-    if request.user.is_staff:
-        return redirect("admin:index")
-    return redirect("referral-list")
+    """Each role lands where its work is."""
+    landing = {Role.PROSECUTOR: "decision-inbox", Role.OPERATOR: "sheet-list", Role.SUPERVISOR: "admin:index"}
+    return redirect(landing.get(request.user.role, "referral-list"))
 
 
 @login_required
@@ -353,8 +353,16 @@ def _evaluation_panel(user, referral):
     return referral_evaluations(user=user, referral=referral)
 
 
-def _render_detail(request, referral, *, bound=None, errors=(), status=200):
-    """The dossier page; `bound` replaces blank action forms by the posted ones (with their errors)."""
+def _measure_panel(user, referral, bound=None):
+    """The measure (decisions, periods, alerts, follow-up; imported here: parquet.views imports this module)."""
+    from parquet.views import measure_panel
+
+    return measure_panel(user=user, referral=referral, bound=bound)
+
+
+def _render_detail(request, referral, *, bound=None, errors=(), status=200, measure_bound=None):
+    """The dossier page; `bound` (`measure_bound`, for the measure panel) replaces blank action forms by the
+    posted ones (with their errors)."""
     user = request.user
     forms = {**_action_forms(user, referral), **(bound or {})}
     failed = next((name for name, form in (bound or {}).items() if form.errors), None)
@@ -365,9 +373,13 @@ def _render_detail(request, referral, *, bound=None, errors=(), status=200):
         "failed_form": failed and {"anchor": f"form-{failed}", "title": FORM_TITLES[failed]},
     }
     if not selectors.referrer_sees_content(user=user, referral=referral):
-        # once it has left her, the referrer sees status, acknowledgement and closure only
+        # once it has left her, the referrer sees status, acknowledgement, closure and the outcome notice only
         context["steps"] = _steps(referral)
+        context["outcome_notice"] = selectors.referral_outcome_notice(referral=referral)
         return render(request, "referrals/detail_referrer.html", context, status=status)
+    measure_panel = _measure_panel(user, referral, measure_bound)
+    if measure_panel and measure_panel["failed"] and not failed:
+        context["failed_form"] = measure_panel["failed"]
     may_upload = referral.status != Status.CLOSED and user.has_perm("referrals.change_referral", referral)
     document_form = (bound or {}).get("document") or (DocumentForm(prefix="piece") if may_upload else None)
     context.update(
@@ -382,6 +394,7 @@ def _render_detail(request, referral, *, bound=None, errors=(), status=200):
             "document_form": document_form,
             "events": _timeline(referral),
             "evaluation_panel": _evaluation_panel(user, referral),
+            "measure_panel": measure_panel,
         }
     )
     return render(request, "referrals/detail.html", context, status=status)

@@ -75,6 +75,8 @@ def test_password_reset_with_a_bad_link_says_so(client):
 def test_home_sends_each_role_to_its_page(api, users):
     assert api(users["referrer_ccas"]).get(reverse("home"))["Location"] == reverse("referral-list")
     assert api(users["supervisor"]).get(reverse("home"))["Location"] == reverse("admin:index")
+    assert api(users["prosecutor_nanterre"]).get(reverse("home"))["Location"] == reverse("decision-inbox")
+    assert api(users["operator"]).get(reverse("home"))["Location"] == reverse("sheet-list")
 
 
 @pytest.mark.parametrize(
