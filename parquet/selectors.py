@@ -1,10 +1,13 @@
 """Who sees which decision, phone, attribution and alert — one SQL query each, on the grant tables."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import Role
+from cidff.models import Evaluation, EvaluationKind, EvaluationStatus
 from core.exceptions import NotFound
 from parquet.models import (
+    INITIAL_OUTCOMES,
+    RENEWAL_OUTCOMES,
     Alert,
     Attribution,
     AttributionGroupObjectPermission,
@@ -13,6 +16,7 @@ from parquet.models import (
     Decision,
     Device,
     FollowUpContact,
+    Outcome,
 )
 from referrals.selectors import referral_permission_q
 from referrals.workflow import Status
@@ -105,12 +109,45 @@ def attribution_current(*, referral) -> Attribution | None:
 
 
 def decision_inbox(*, user):
-    """Dossiers waiting for this prosecutor's decision: urgent first, then the longest waiting."""
+    """Dossiers waiting for this prosecutor's decision: urgent first, then the longest waiting.
+
+    Each row carries its last sent report (id, kind, date) and the reservation date, if any.
+    """
     from referrals.selectors import referral_list_visible
 
+    last_sent = Evaluation.objects.filter(referral=OuterRef("pk"), status=EvaluationStatus.SENT).order_by(
+        "-sent_at", "-id"
+    )
+    reservation = Decision.objects.filter(referral=OuterRef("pk"), outcome=Outcome.RESERVED).order_by("-signed_at")
+    decided = Decision.objects.filter(evaluation_id=OuterRef("last_evaluation_id")).exclude(outcome=Outcome.RESERVED)
     return (
         referral_list_visible(user=user)
         .filter(referral_permission_q(user=user, codename="decide_referral"))
         .filter(status__in=[Status.REPORT_SENT, Status.RESERVED, Status.REEVALUATION])
-        .order_by("-urgency", "updated_at", "id")
+        .annotate(
+            last_evaluation_id=Subquery(last_sent.values("pk")[:1]),
+            last_kind=Subquery(last_sent.values("kind")[:1]),
+            last_sent_at=Subquery(last_sent.values("sent_at")[:1]),
+            reserved_until=Subquery(reservation.values("reserved_until")[:1]),
+            last_decided=Exists(decided),
+        )
+        # a re-evaluation waits for the parquet only once its renewal report is sent (and not yet decided)
+        .filter(~Q(status=Status.REEVALUATION) | Q(last_kind=EvaluationKind.RENEWAL), last_decided=False)
+        .order_by("-urgency", "last_sent_at", "id")
     )
+
+
+def expected_outcomes(referral, evaluation) -> list[str]:
+    """The outcomes a decision on this report may take now (the service checks it all again)."""
+    if evaluation is None:
+        return []
+    renewal = evaluation.kind == EvaluationKind.RENEWAL
+    if Decision.objects.filter(evaluation=evaluation).exclude(outcome=Outcome.RESERVED).exists():
+        return []
+    if renewal:
+        return list(RENEWAL_OUTCOMES) if referral.status == Status.REEVALUATION else []
+    if referral.status == Status.REPORT_SENT:
+        return list(INITIAL_OUTCOMES)
+    if referral.status == Status.RESERVED:
+        return [Outcome.GRANTED, Outcome.REFUSED]
+    return []

@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -47,8 +47,6 @@ from parquet.forms import (
     WithdrawalForm,
 )
 from parquet.models import (
-    INITIAL_OUTCOMES,
-    RENEWAL_OUTCOMES,
     WITHDRAWAL_REASONS_CHOICES,
     AttributionStatus,
     Decision,
@@ -114,22 +112,6 @@ def _latest_sent(user, referral) -> Evaluation | None:
     )
 
 
-def expected_outcomes(referral, evaluation) -> list[str]:
-    """The outcomes a decision on this report may take now (the service checks it all again)."""
-    if evaluation is None:
-        return []
-    renewal = evaluation.kind == EvaluationKind.RENEWAL
-    if Decision.objects.filter(evaluation=evaluation).exclude(outcome=Outcome.RESERVED).exists():
-        return []
-    if renewal:
-        return list(RENEWAL_OUTCOMES) if referral.status == Status.REEVALUATION else []
-    if referral.status == Status.REPORT_SENT:
-        return list(INITIAL_OUTCOMES)
-    if referral.status == Status.RESERVED:
-        return [Outcome.GRANTED, Outcome.REFUSED]
-    return []
-
-
 def _document_rows(decision) -> list[dict]:
     """The decision's PDFs (the decision itself, the beneficiary sheet) with their state."""
     return [
@@ -185,24 +167,7 @@ def decision_inbox(request):
     user = request.user
     if user.role != Role.PROSECUTOR:
         raise PermissionDenied("Cette page est celle du parquet.")
-    last_sent = Evaluation.objects.filter(referral=OuterRef("pk"), status=EvaluationStatus.SENT).order_by(
-        "-sent_at", "-id"
-    )
-    reservation = Decision.objects.filter(referral=OuterRef("pk"), outcome=Outcome.RESERVED).order_by("-signed_at")
-    decided = Decision.objects.filter(evaluation_id=OuterRef("last_evaluation_id")).exclude(outcome=Outcome.RESERVED)
-    referrals = (
-        selectors.decision_inbox(user=user)
-        .annotate(
-            last_evaluation_id=Subquery(last_sent.values("pk")[:1]),
-            last_kind=Subquery(last_sent.values("kind")[:1]),
-            last_sent_at=Subquery(last_sent.values("sent_at")[:1]),
-            reserved_until=Subquery(reservation.values("reserved_until")[:1]),
-            last_decided=Exists(decided),
-        )
-        # a re-evaluation waits for the parquet only once its renewal report is sent (and not yet decided)
-        .filter(~Q(status=Status.REEVALUATION) | Q(last_kind=EvaluationKind.RENEWAL), last_decided=False)
-        .order_by("-urgency", "last_sent_at", "id")
-    )
+    referrals = selectors.decision_inbox(user=user)
     page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
     evaluations = Evaluation.objects.filter(
         pk__in=[referral.last_evaluation_id for referral in page.object_list if referral.last_evaluation_id]
@@ -227,7 +192,7 @@ def decision_inbox(request):
 def _render_decision(request, referral, *, form=None, errors=(), status=200):
     user = request.user
     evaluation = _latest_sent(user, referral)
-    outcomes = expected_outcomes(referral, evaluation)
+    outcomes = selectors.expected_outcomes(referral, evaluation)
     if outcomes and form is None:
         form = DecisionForm(outcomes=outcomes, evaluation=evaluation, referral=referral)
     context = {
@@ -259,7 +224,7 @@ def decision_page(request, pk):
     if not _is_prosecutor(user, referral):
         raise PermissionDenied("Seul un magistrat du parquet de la juridiction décide.")
     evaluation = _latest_sent(user, referral)
-    outcomes = expected_outcomes(referral, evaluation)
+    outcomes = selectors.expected_outcomes(referral, evaluation)
     if not outcomes:
         message = f"Aucune décision n'est attendue : le dossier est « {referral.get_status_display()} »."
         return _render_decision(request, referral, errors=[message], status=409)
@@ -613,7 +578,7 @@ def measure_panel(*, user, referral, bound=None) -> dict | None:
     jurisdiction = referral.cidff.jurisdiction
     days_left = (current.end_date - today).days if current else None
     expects_decision = _is_prosecutor(user, referral) and bool(
-        expected_outcomes(referral, _latest_sent(user, referral))
+        selectors.expected_outcomes(referral, _latest_sent(user, referral))
     )
     for period in periods:
         period.end_reason_label = END_REASONS.get(period.end_reason, period.end_reason)
