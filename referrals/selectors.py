@@ -122,5 +122,7 @@ CLOSURE_NOTICES = {
 def referral_outcome_notice(*, referral) -> str:
     """What the referrer is told of the outcome: a short status, never a reason or an evaluation."""
     if referral.status == Status.CLOSED:
-        return CLOSURE_NOTICES.get(referral.closure_reason, "Dossier clôturé")
+        return (
+            CLOSURE_NOTICES.get(referral.closure_reason) or referral.get_closure_reason_display() or "Dossier clôturé"
+        )
     return OUTCOME_NOTICES.get(referral.status, "")
