@@ -32,7 +32,8 @@ from core.exceptions import Conflict, Forbidden, NotFound
 from core.files import read_private, store_private
 from notifications.services import notify
 from referrals import permissions as perms
-from referrals.services import referral_lock, referral_move
+from referrals.selectors import referral_coordinators
+from referrals.services import coordinates, referral_lock, referral_move
 from referrals.workflow import Status
 
 # The dossier state an evaluation of each kind starts from.
@@ -128,19 +129,6 @@ def _is_evaluator(user, evaluation) -> bool:
         and evaluation.referral.evaluator_id == user.pk
         and user.has_perm(f"referrals.{perms.EVALUATE}", evaluation.referral)
     )
-
-
-def _is_coordinator(user, evaluation) -> bool:
-    referral = evaluation.referral
-    return (
-        user.role == Role.CIDFF_COORDINATOR
-        and user.organisation_id == referral.cidff_id
-        and user.has_perm(f"referrals.{perms.CHANGE}", referral)
-    )
-
-
-def _coordinators(referral):
-    return User.objects.filter(is_active=True, role=Role.CIDFF_COORDINATOR, organisation_id=referral.cidff_id)
 
 
 def _validate_answers(definition: dict, answers: dict) -> dict:
@@ -304,7 +292,11 @@ def evaluation_finalize(*, user: User, evaluation_id) -> Evaluation:
         evaluation.returned_comment = ""
         evaluation.save()
         audit_record(actor=user, action="evaluation.finalize", obj=evaluation)
-        notify(users=_coordinators(evaluation.referral), kind="evaluation_finalized", referral=evaluation.referral)
+        notify(
+            users=referral_coordinators(referral=evaluation.referral),
+            kind="evaluation_finalized",
+            referral=evaluation.referral,
+        )
     return evaluation
 
 
@@ -312,7 +304,7 @@ def evaluation_return(*, user: User, evaluation_id, comment: str) -> Evaluation:
     """The second reader sends the evaluation back to its author, with the reason (journaled)."""
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
-        if not _is_coordinator(user, evaluation):
+        if not coordinates(user, evaluation.referral):
             raise Forbidden("Seule la coordination du CIDFF assure la seconde lecture.")
         _require_state(evaluation, {EvaluationStatus.FINALIZED}, "Seule une évaluation finalisée peut être renvoyée.")
         comment = (comment or "").strip()
@@ -333,7 +325,7 @@ def evaluation_return(*, user: User, evaluation_id, comment: str) -> Evaluation:
 def evaluation_validate(*, user: User, evaluation_id) -> Evaluation:
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
-        if not _is_coordinator(user, evaluation) or evaluation.evaluator_id == user.pk:
+        if not coordinates(user, evaluation.referral) or evaluation.evaluator_id == user.pk:
             raise Forbidden("La seconde lecture revient à la coordination du CIDFF, pas à l'autrice de l'évaluation.")
         _require_state(evaluation, {EvaluationStatus.FINALIZED}, "Seule une évaluation finalisée peut être validée.")
         evaluation.status = EvaluationStatus.VALIDATED
@@ -347,7 +339,7 @@ def evaluation_validate(*, user: User, evaluation_id) -> Evaluation:
 def evaluation_add_addendum(*, user: User, evaluation_id, text: str) -> EvaluationAddendum:
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
-        if not (_is_evaluator(user, evaluation) or _is_coordinator(user, evaluation)):
+        if not (_is_evaluator(user, evaluation) or coordinates(user, evaluation.referral)):
             raise Forbidden("Seuls l'évaluatrice et la coordination du CIDFF complètent une évaluation.")
         _require_state(
             evaluation,
@@ -377,7 +369,7 @@ def evaluation_send(*, user: User, evaluation_id) -> Evaluation:
 
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
-        if not _is_coordinator(user, evaluation):
+        if not coordinates(user, evaluation.referral):
             raise Forbidden("Seule la coordination du CIDFF transmet le rapport au parquet.")
         _require_state(evaluation, {EvaluationStatus.VALIDATED}, "Seule une évaluation validée peut être transmise.")
         referral = referral_lock(user=user, referral_id=evaluation.referral_id)

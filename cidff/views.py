@@ -58,10 +58,6 @@ FIXED_PARTS = {
 # --- small helpers ----------------------------------------------------------------------------------
 
 
-def _is_coordinator(user, referral) -> bool:
-    return user.role == Role.CIDFF_COORDINATOR and user.organisation_id == referral.cidff_id
-
-
 def _is_author(user, evaluation) -> bool:
     return user.role == Role.EVALUATOR and evaluation.evaluator_id == user.pk
 
@@ -186,7 +182,7 @@ def referral_evaluations(*, user, referral) -> dict | None:
     cidff_staff = user.role in (Role.EVALUATOR, Role.CIDFF_COORDINATOR) and user.organisation_id == referral.cidff_id
     if not evaluations and not cidff_staff:
         return None
-    coordinator = _is_coordinator(user, referral)
+    coordinator = referral_selectors.is_cidff_coordinator(user=user, referral=referral)
     reports = {report.evaluation_id: report for report in EvaluationReport.objects.filter(referral=referral)}
     rows = []
     for evaluation in evaluations:
@@ -318,7 +314,7 @@ def _render_read(request, evaluation, *, mode, bound=None, errors=(), status=200
     """Everything the report will contain; the second reader's actions on `mode="review"`."""
     user = request.user
     referral = evaluation.referral
-    coordinator = _is_coordinator(user, referral)
+    coordinator = referral_selectors.is_cidff_coordinator(user=user, referral=referral)
     forms = {}
     if mode == "review" and coordinator:
         if evaluation.status == EvaluationStatus.FINALIZED:

@@ -39,7 +39,8 @@ from parquet.models import (
 )
 from parquet.selectors import attribution_list_visible, device_list_visible
 from referrals import permissions as perms
-from referrals.services import referral_lock, referral_move
+from referrals.selectors import referral_coordinators
+from referrals.services import coordinates, referral_lock, referral_move
 from referrals.workflow import ClosureReason, Status
 
 DEFAULT_DURATION_MONTHS = 6
@@ -63,18 +64,9 @@ def _is_prosecutor(user, referral) -> bool:
     return user.role == Role.PROSECUTOR and user.has_perm(f"referrals.{perms.DECIDE}", referral)
 
 
-def _is_coordinator(user, referral) -> bool:
-    return (
-        user.role == Role.CIDFF_COORDINATOR
-        and user.organisation_id == referral.cidff_id
-        and user.has_perm(f"referrals.{perms.CHANGE}", referral)
-    )
-
-
 def _cidff_staff(referral):
-    return User.objects.filter(is_active=True, organisation_id=referral.cidff_id).filter(
-        role=Role.CIDFF_COORDINATOR
-    ) | User.objects.filter(pk=referral.evaluator_id, is_active=True)
+    """The CIDFF's coordinators and the dossier's evaluator: those who follow the beneficiary."""
+    return referral_coordinators(referral=referral) | User.objects.filter(pk=referral.evaluator_id, is_active=True)
 
 
 def _operator_groups():
@@ -295,7 +287,7 @@ def attribution_handover(
         raise NotFound("Décision introuvable.")
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=decision.referral_id)
-        if not _is_coordinator(user, referral):
+        if not coordinates(user, referral):
             raise Forbidden("Seule la coordination du CIDFF remet le téléphone.")
         if referral.status != Status.GRANTED or hasattr(decision, "attribution"):
             raise Conflict("Le téléphone a déjà été remis pour cette décision.")
@@ -419,7 +411,7 @@ def attribution_return(
         if user.role != Role.CIDFF_COORDINATOR:
             raise Forbidden("Seule la coordination du CIDFF enregistre la restitution.")
         referral = referral_lock(user=user, referral_id=attribution.referral_id)
-        if not _is_coordinator(user, referral):
+        if not coordinates(user, referral):
             raise Forbidden("Seule la coordination du CIDFF enregistre la restitution.")
         if referral.status != Status.ENDED or attribution.status == AttributionStatus.ACTIVE:
             raise Conflict("Aucune restitution n'est attendue pour ce dossier.")
@@ -464,7 +456,7 @@ def measure_start_reevaluation(*, user: User, referral_id) -> None:
     """Before the term, the CIDFF re-evaluates: the evaluator may then start a renewal evaluation."""
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=referral_id)
-        if not _is_coordinator(user, referral):
+        if not coordinates(user, referral):
             raise Forbidden("Seule la coordination du CIDFF lance la réévaluation.")
         if referral.status != Status.ACTIVE:
             raise Conflict("La réévaluation se lance pendant une mesure en cours.")

@@ -84,10 +84,6 @@ def _is_prosecutor(user, referral) -> bool:
     return user.role == Role.PROSECUTOR and user.has_perm("referrals.decide_referral", referral)
 
 
-def _is_coordinator(user, referral) -> bool:
-    return user.role == Role.CIDFF_COORDINATOR and user.organisation_id == referral.cidff_id
-
-
 def _is_cidff_staff(user, referral) -> bool:
     return user.role in (Role.CIDFF_COORDINATOR, Role.EVALUATOR) and user.organisation_id == referral.cidff_id
 
@@ -413,7 +409,7 @@ def _handover_context(request, pk, *, read: bool):
         referral = referral_services.referral_read(user=user, referral_id=pk)
     else:
         referral = referral_selectors.referral_get_visible(user=user, referral_id=pk)
-    if not _is_coordinator(user, referral):
+    if not referral_selectors.is_cidff_coordinator(user=user, referral=referral):
         raise PermissionDenied("Seule la coordination du CIDFF remet le téléphone.")
     decision = _granted_decision(referral) if referral.status == Status.GRANTED else None
     return referral, decision
@@ -527,7 +523,7 @@ MEASURE_ACTIONS = {
 def _measure_forms(user, referral, attribution) -> dict:
     """The measure's action forms that make sense for this user and this state (the services still decide)."""
     forms = {}
-    if _is_coordinator(user, referral):
+    if referral_selectors.is_cidff_coordinator(user=user, referral=referral):
         if referral.status == Status.ACTIVE:
             forms["reevaluation"] = EmptyForm(prefix="reevaluation")
         if referral.status == Status.ENDED and attribution and attribution.status != AttributionStatus.ACTIVE:
@@ -603,7 +599,8 @@ def measure_panel(*, user, referral, bound=None) -> dict | None:
         "failed": failed and {"anchor": f"form-{failed}", "title": MEASURE_ACTIONS[failed].title},
         "handover_url": (
             reverse("handover", args=[referral.pk])
-            if _is_coordinator(user, referral) and referral.status == Status.GRANTED
+            if referral_selectors.is_cidff_coordinator(user=user, referral=referral)
+            and referral.status == Status.GRANTED
             else ""
         ),
         "decision_url": reverse("decision-page", args=[referral.pk]) if _is_prosecutor(user, referral) else "",

@@ -2,6 +2,7 @@
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accounts.models import Role, User
 from core.exceptions import Forbidden, NotFound
 from referrals.models import (
     CaseEvent,
@@ -89,10 +90,18 @@ def referral_warnings(*, referral: Referral) -> list[str]:
     return warnings
 
 
+def is_cidff_coordinator(*, user, referral: Referral) -> bool:
+    """A coordinator of the CIDFF that currently holds the dossier."""
+    return user.role == Role.CIDFF_COORDINATOR and user.organisation_id == referral.cidff_id
+
+
+def referral_coordinators(*, referral: Referral) -> QuerySet:
+    """The active coordinators of the CIDFF that holds the dossier."""
+    return User.objects.filter(is_active=True, role=Role.CIDFF_COORDINATOR, organisation_id=referral.cidff_id)
+
+
 def referral_viewers(*, referral: Referral) -> QuerySet:
     """Active users allowed to see the dossier (one query on the grant tables)."""
-    from accounts.models import User
-
     perm = {
         "content_object": referral,
         "permission__codename": "view_referral",

@@ -18,7 +18,13 @@ from core.files import check_upload_size, delete_private, read_private, sniff_co
 from notifications.services import notify
 from referrals import permissions as perms
 from referrals.models import CaseEvent, DocumentKind, ReferenceCounter, Referral, ReferralDocument
-from referrals.selectors import document_get_visible, referral_get_visible, referral_list_visible
+from referrals.selectors import (
+    document_get_visible,
+    is_cidff_coordinator,
+    referral_coordinators,
+    referral_get_visible,
+    referral_list_visible,
+)
 from referrals.workflow import COORDINATOR_CLOSURE_REASONS, ClosureReason, Status, check_transition
 
 PLAIN_FIELDS = ("urgency", "referrer_function", "cohabiting", "separation_date", "facts", "victim_informed")
@@ -69,12 +75,9 @@ def _is_author(user, referral) -> bool:
     return user.role == Role.REFERRER and referral.referrer_id == user.pk
 
 
-def _is_coordinator(user, referral) -> bool:
-    return (
-        user.role == Role.CIDFF_COORDINATOR
-        and user.organisation_id == referral.cidff_id
-        and user.has_perm(f"referrals.{perms.CHANGE}", referral)
-    )
+def coordinates(user, referral) -> bool:
+    """The user coordinates the CIDFF holding the dossier and holds its grant (every module asks this)."""
+    return is_cidff_coordinator(user=user, referral=referral) and user.has_perm(f"referrals.{perms.CHANGE}", referral)
 
 
 def referral_move(*, referral, actor, action: str, to: str, comment: str = "", **changes) -> None:
@@ -159,11 +162,6 @@ def referral_missing_fields(referral: Referral) -> dict[str, str]:
 # --- notifications -------------------------------------------------------------
 
 
-def _notify_role(*, referral: Referral, role: str, organisation_id, kind: str) -> None:
-    users = User.objects.filter(is_active=True, role=role, organisation_id=organisation_id)
-    notify(users=users, kind=kind, referral=referral)
-
-
 # --- drafts -------------------------------------------------------------------------------------
 
 
@@ -227,19 +225,14 @@ def referral_submit(*, user: User, referral_id: int) -> Referral:
         perms.grant(
             actor=user, referral=referral, perms=[perms.VIEW, perms.CHANGE], group=referral.cidff.coordinators_group
         )
-        _notify_role(
-            referral=referral,
-            role=Role.CIDFF_COORDINATOR,
-            organisation_id=referral.cidff_id,
-            kind="referral_submitted",
-        )
+        notify(users=referral_coordinators(referral=referral), kind="referral_submitted", referral=referral)
     return referral
 
 
 def referral_acknowledge(*, user: User, referral_id: int) -> Referral:
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=referral_id)
-        _require(_is_coordinator(user, referral), "Seule la coordination du CIDFF destinataire accuse réception.")
+        _require(coordinates(user, referral), "Seule la coordination du CIDFF destinataire accuse réception.")
         _require_state(referral, {Status.SUBMITTED}, "La réception de ce signalement a déjà été accusée.")
         referral_move(
             referral=referral, actor=user, action="acknowledge", to=Status.RECEIVED, acknowledged_at=timezone.now()
@@ -251,7 +244,7 @@ def referral_acknowledge(*, user: User, referral_id: int) -> Referral:
 def referral_assign(*, user: User, referral_id: int, evaluator_id) -> Referral:
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=referral_id)
-        _require(_is_coordinator(user, referral), "Seule la coordination du CIDFF attribue les dossiers.")
+        _require(coordinates(user, referral), "Seule la coordination du CIDFF attribue les dossiers.")
         _require_state(
             referral, {Status.RECEIVED, Status.EVALUATION}, "Seul un dossier reçu ou en évaluation peut être attribué."
         )
@@ -275,7 +268,7 @@ def referral_assign(*, user: User, referral_id: int, evaluator_id) -> Referral:
 def referral_transfer(*, user: User, referral_id: int, cidff_id, reason: str) -> Referral:
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=referral_id)
-        _require(_is_coordinator(user, referral), "Seule la coordination du CIDFF peut transférer le dossier.")
+        _require(coordinates(user, referral), "Seule la coordination du CIDFF peut transférer le dossier.")
         _require_state(referral, {Status.RECEIVED}, "Seul un dossier reçu et pas encore attribué peut être transféré.")
         target = _active_cidff(cidff_id)
         if target.pk == referral.cidff_id:
@@ -316,7 +309,7 @@ def referral_withdraw(*, user: User, referral_id: int, comment: str = "") -> Ref
 def referral_close(*, user: User, referral_id: int, reason: str, comment: str = "") -> Referral:
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=referral_id)
-        _require(_is_coordinator(user, referral), "Seule la coordination du CIDFF peut clôturer le dossier.")
+        _require(coordinates(user, referral), "Seule la coordination du CIDFF peut clôturer le dossier.")
         _require_state(
             referral, COORDINATOR_CLOSABLE, "Ce dossier ne peut pas être clôturé par le CIDFF dans son état actuel."
         )

@@ -86,10 +86,6 @@ def _is_author(user, referral) -> bool:
     return referral.referrer_id == user.pk
 
 
-def _is_coordinator(user, referral) -> bool:
-    return user.role == Role.CIDFF_COORDINATOR and user.organisation_id == referral.cidff_id
-
-
 # --- home and lists -------------------------------------------------------------------------------
 
 
@@ -334,7 +330,7 @@ def _action_forms(user, referral) -> dict:
             forms["delete"] = DeleteForm(prefix="delete", referral=referral)
         elif referral.status in services.WITHDRAWABLE:
             forms["withdraw"] = WithdrawForm(prefix="withdraw", referral=referral)
-    elif _is_coordinator(user, referral):
+    elif selectors.is_cidff_coordinator(user=user, referral=referral):
         if referral.status == Status.SUBMITTED:
             forms["acknowledge"] = EmptyActionForm(prefix="acknowledge", referral=referral)
         if referral.status in services.COORDINATOR_CLOSABLE:
