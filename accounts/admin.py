@@ -13,6 +13,7 @@ from accounts.services import organisation_create, user_save_from_admin, user_va
 class JurisdictionAdmin(admin.ModelAdmin):
     list_display = ["name", "departments", "evaluation_days", "evaluation_urgent_hours", "max_renewals"]
     search_fields = ["name"]
+    filter_horizontal = ["alert_recipients"]
     fieldsets = [
         (None, {"fields": ["name", "departments"]}),
         (
@@ -20,10 +21,16 @@ class JurisdictionAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "acknowledgement_working_days",
+                    "acknowledgement_urgent_hours",
                     "evaluation_days",
                     "evaluation_urgent_hours",
+                    "decision_reminder_days",
                     "reevaluation_notice_days",
+                    "term_reminder_days",
+                    "device_return_days",
+                    "missed_tests_threshold",
                     "max_renewals",
+                    "alert_recipients",
                 ]
             },
         ),

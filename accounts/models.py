@@ -40,14 +40,38 @@ class Jurisdiction(models.Model):
     acknowledgement_working_days = models.PositiveSmallIntegerField(
         "délai d'accusé de réception (jours ouvrés)", default=1
     )
+    acknowledgement_urgent_hours = models.PositiveSmallIntegerField(
+        "délai d'accusé de réception en urgence (heures)",
+        default=24,
+        help_text="Heures calendaires, week-end compris : un signalement urgent ne reste pas non lu.",
+    )
     evaluation_days = models.PositiveSmallIntegerField("délai d'évaluation (jours)", default=5)
     evaluation_urgent_hours = models.PositiveSmallIntegerField("délai d'évaluation en urgence (heures)", default=48)
+    decision_reminder_days = models.PositiveSmallIntegerField(
+        "relance du parquet (jours)", default=2, help_text="Jours après la transmission du rapport sans décision."
+    )
     reevaluation_notice_days = models.PositiveSmallIntegerField("préavis de réévaluation (jours)", default=30)
+    term_reminder_days = models.PositiveSmallIntegerField("rappel avant l'échéance (jours)", default=15)
+    device_return_days = models.PositiveSmallIntegerField(
+        "délai de restitution du téléphone (jours)", default=7, help_text="Après la fin de la mesure."
+    )
+    missed_tests_threshold = models.PositiveSmallIntegerField(
+        "tests manqués avant alerte",
+        default=2,
+        help_text="Nombre de tests périodiques manqués sur 30 jours qui déclenche une alerte au CIDFF.",
+    )
     max_renewals = models.PositiveSmallIntegerField(
         "nombre maximal de renouvellements",
         null=True,
         blank=True,
         help_text="Vide : illimité, comme le prévoit la loi.",
+    )
+    alert_recipients = models.ManyToManyField(
+        "User",
+        verbose_name="destinataires supplémentaires des alertes",
+        blank=True,
+        related_name="alerted_jurisdictions",
+        help_text="Reçoivent aussi les alertes d'échéance, pour les seuls dossiers qu'ils peuvent consulter.",
     )
 
     class Meta:

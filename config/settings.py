@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "cidff",
     "parquet",
     "notifications",
+    "deadlines",
+    "stats",
 ]
 
 MIDDLEWARE = [
