@@ -264,6 +264,12 @@ CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
+# One beat process in production: it only enqueues the scan; the stored deadlines carry the dates.
+DEADLINE_SCAN_SECONDS = env.int("VIGIE_DEADLINE_SCAN_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE = {
+    "scan-deadlines": {"task": "deadlines.tasks.scan_deadlines", "schedule": float(DEADLINE_SCAN_SECONDS)},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = env.str("VIGIE_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

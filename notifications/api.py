@@ -16,6 +16,23 @@ class NotificationSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "kind_label", "referral", "reference", "created_at", "read_at"]
 
 
+class NotificationPreferenceSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    email = serializers.BooleanField()
+
+
+class NotificationPreferencesUpdateSerializer(serializers.Serializer):
+    emails = serializers.DictField(child=serializers.BooleanField(), help_text="{type: true|false}")
+
+
+def _preferences(user) -> list[dict]:
+    return [
+        {"kind": kind, "label": label, "email": email}
+        for kind, label, email in selectors.notification_preferences(user=user)
+    ]
+
+
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The signed-in user's inbox."""
 
@@ -31,3 +48,17 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(
             NotificationSerializer(services.notification_mark_read(user=request.user, notification_id=pk)).data
         )
+
+    @extend_schema(
+        methods=["PUT"],
+        request=NotificationPreferencesUpdateSerializer,
+        responses=NotificationPreferenceSerializer(many=True),
+    )
+    @extend_schema(methods=["GET"], responses=NotificationPreferenceSerializer(many=True))
+    @action(detail=False, methods=["get", "put"], pagination_class=None)
+    def preferences(self, request):
+        """Per kind: also receive the e-mail copy (the in-app notice always stays)."""
+        if request.method == "PUT":
+            emails = request.data.get("emails") if isinstance(request.data, dict) else None
+            services.notification_preferences_set(user=request.user, emails=emails)
+        return Response(_preferences(request.user))

@@ -3,6 +3,7 @@
 from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -10,18 +11,30 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.exceptions import NotFound
-from notifications.models import Notification
+from notifications.models import Notification, NotificationPreference
+from notifications.selectors import notification_preferences
 from referrals.selectors import referral_viewers
 
 
-def notify(*, users, kind: str, referral) -> list[Notification]:
-    """Notify those of `users` who may see the dossier (nobody hears of a dossier they cannot see)."""
+def notify(*, users, kind: str, referral, deadline=None) -> list[Notification]:
+    """Notify those of `users` who may see the dossier (nobody hears of a dossier they cannot see).
+
+    The e-mail copy goes to those who did not turn it off for this kind.
+    """
     from notifications.tasks import send_notification_email
 
     allowed = referral_viewers(referral=referral).filter(pk__in=[u.pk for u in users])
-    created = Notification.objects.bulk_create(Notification(user=u, kind=kind, referral=referral) for u in allowed)
+    created = Notification.objects.bulk_create(
+        Notification(user=u, kind=kind, referral=referral, deadline=deadline) for u in allowed
+    )
+    declined = set(
+        NotificationPreference.objects.filter(
+            user__in=[n.user_id for n in created], kind=kind, email=False
+        ).values_list("user_id", flat=True)
+    )
     for notification in created:
-        transaction.on_commit(partial(send_notification_email.delay, notification.pk))
+        if notification.user_id not in declined:
+            transaction.on_commit(partial(send_notification_email.delay, notification.pk))
     return created
 
 
@@ -59,3 +72,17 @@ def notification_mark_read(*, user, notification_id) -> Notification:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
     return notification
+
+
+def notification_preferences_set(*, user, emails) -> None:
+    """Save the user's e-mail choice per kind; nothing is saved if any entry is invalid."""
+    if not isinstance(emails, dict):
+        raise ValidationError({"emails": ["Un objet {type: true|false} est attendu."]})
+    offered = {kind for kind, _, _ in notification_preferences(user=user)}
+    errors = [f"{kind} : type de notification inconnu." for kind in emails if kind not in offered]
+    errors += [f"{kind} : true ou false attendu." for kind, value in emails.items() if not isinstance(value, bool)]
+    if errors:
+        raise ValidationError({"emails": errors})
+    with transaction.atomic():
+        for kind, wanted in emails.items():
+            NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"email": wanted})

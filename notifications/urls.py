@@ -4,5 +4,6 @@ from notifications import views
 
 urlpatterns = [
     path("notifications/", views.notification_list, name="notification-list"),
+    path("notifications/preferences/", views.notification_preferences, name="notification-preferences"),
     path("notifications/<int:pk>/", views.notification_open, name="notification-open"),
 ]

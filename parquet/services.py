@@ -17,6 +17,8 @@ from accounts.models import OrganisationKind, Role, User
 from audit.services import audit_record
 from cidff.models import Evaluation, EvaluationKind, EvaluationStatus
 from core.exceptions import Conflict, Forbidden, NotFound
+from deadlines.models import DeadlineKind
+from deadlines.services import deadline_missed_tests_check, deadlines_fulfil
 from notifications.services import notify
 from parquet.models import (
     INITIAL_OUTCOMES,
@@ -67,6 +69,15 @@ def _is_prosecutor(user, referral) -> bool:
 def _cidff_staff(referral):
     """The CIDFF's coordinators and the dossier's evaluator: those who follow the beneficiary."""
     return referral_coordinators(referral=referral) | User.objects.filter(pk=referral.evaluator_id, is_active=True)
+
+
+def _prosecutors(referral):
+    return User.objects.filter(
+        is_active=True,
+        role=Role.PROSECUTOR,
+        organisation__kind=OrganisationKind.PARQUET,
+        organisation__jurisdiction_id=referral.cidff.jurisdiction_id,
+    )
 
 
 def _operator_groups():
@@ -210,7 +221,14 @@ def _apply_decision(*, user, referral, decision: Decision) -> None:
     elif outcome == Outcome.INFO_REQUESTED:
         referral_move(referral=referral, actor=user, action="decision_info_requested", to=Status.INFO_REQUESTED)
     elif outcome == Outcome.RESERVED:
-        referral_move(referral=referral, actor=user, action="decision_reserved", to=Status.RESERVED)
+        # The release date the prosecutor set is the one Vigie watches from now on.
+        referral_move(
+            referral=referral,
+            actor=user,
+            action="decision_reserved",
+            to=Status.RESERVED,
+            author_release_date=decision.reserved_until,
+        )
     elif outcome == Outcome.RENEWED:
         _renew(user=user, referral=referral, decision=decision)
         documents.append(DecisionDocumentKind.BENEFICIARY_SHEET)
@@ -383,22 +401,25 @@ def attribution_withdraw(
     return attribution
 
 
-def attribution_end_at_term(*, attribution_id, actor=None) -> Attribution | None:
-    """The term is reached without renewal: the measure ends, the phone is awaited (idempotent)."""
+def attribution_end_at_term(*, attribution_id, today: datetime.date | None = None) -> Attribution | None:
+    """The term is reached without renewal: Vigie ends the measure, the phone is awaited (idempotent).
+
+    Called by the deadline scan; `today` lets a rehearsal (`scan_deadlines --now`) move the clock.
+    """
+    today = today or timezone.localdate()
     with transaction.atomic():
         attribution = Attribution.objects.select_for_update().filter(pk=attribution_id).first()
         if attribution is None or attribution.status != AttributionStatus.ACTIVE:
             return None
-        if attribution.end_date > timezone.localdate():
+        if attribution.end_date > today:
             return None
         referral = type(attribution.referral).objects.select_for_update().get(pk=attribution.referral_id)
         _end_attribution(
-            user=actor, attribution=attribution, status=AttributionStatus.ENDED, reason=ClosureReason.MEASURE_ENDED
+            user=None, attribution=attribution, status=AttributionStatus.ENDED, reason=ClosureReason.MEASURE_ENDED
         )
-        system = actor or referral.cidff.members.filter(role=Role.CIDFF_COORDINATOR, is_active=True).first()
-        referral_move(referral=referral, actor=system, action="term_reached", to=Status.ENDED)
-        audit_record(actor=actor, action="attribution.term_reached", obj=attribution)
-        notify(users=_cidff_staff(referral), kind="measure_ended", referral=referral)
+        referral_move(referral=referral, actor=None, action="term_reached", to=Status.ENDED)
+        audit_record(actor=None, action="attribution.term_reached", obj=attribution)
+        notify(users=_cidff_staff(referral) | _prosecutors(referral), kind="measure_ended", referral=referral)
     return attribution
 
 
@@ -463,6 +484,15 @@ def measure_start_reevaluation(*, user: User, referral_id) -> None:
         referral_move(referral=referral, actor=user, action="reevaluation", to=Status.REEVALUATION)
         if referral.evaluator_id:
             notify(users=[referral.evaluator], kind="reevaluation_due", referral=referral)
+
+
+def measure_request_reevaluation(*, referral) -> bool:
+    """The notice date is reached: Vigie opens the re-evaluation itself (the deadline scan calls this
+    under the dossier's lock and tells the CIDFF)."""
+    if referral.status != Status.ACTIVE:
+        return False
+    referral_move(referral=referral, actor=None, action="reevaluation_requested", to=Status.REEVALUATION)
+    return True
 
 
 # --- stock ------------------------------------------------------------------------------------------
@@ -569,6 +599,8 @@ def alert_create(
             reported_by=user,
         )
         audit_record(actor=user, action="alert.create", obj=alert)
+        if kind == AlertKind.MISSED_TEST:
+            deadline_missed_tests_check(attribution=attribution)
         if kind == AlertKind.REAL:
             notify(users=_cidff_staff(attribution.referral), kind="alert_reported", referral=attribution.referral)
     return alert
@@ -596,5 +628,6 @@ def followup_create(*, user: User, referral_id, date: datetime.date, channel: st
         contact = FollowUpContact.objects.create(
             referral=referral, date=date, channel=channel, notes=notes.strip()[:5000], author=user
         )
+        deadlines_fulfil(referral=referral, kind=DeadlineKind.MISSED_TESTS)
         audit_record(actor=user, action="followup.create", obj=contact)
     return contact

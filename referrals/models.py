@@ -164,7 +164,14 @@ class CaseEvent(models.Model):
     """One immutable line of the dossier's timeline: who moved it, when, from where to where."""
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="auteur", on_delete=models.PROTECT)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="auteur",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text="Vide : étape automatique de Vigie à une échéance.",
+    )
     created_at = models.DateTimeField("date", default=timezone.now)
     action = models.CharField("action", max_length=32)
     from_status = models.CharField("de", max_length=20, choices=Status.choices, blank=True)

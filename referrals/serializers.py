@@ -24,6 +24,8 @@ from referrals.models import (
 from referrals.selectors import referral_outcome_notice, referral_warnings, referrer_sees_content
 from referrals.workflow import COORDINATOR_CLOSURE_REASONS, ClosureReason
 
+AUTOMATIC_ACTOR = "Vigie (étape automatique)"
+
 
 def _text(max_length: int, **kwargs):
     return serializers.CharField(max_length=max_length, required=False, allow_blank=True, **kwargs)
@@ -214,7 +216,7 @@ def referral_serializer_class(*, user, referral) -> type[serializers.Serializer]
 
 
 class CaseEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.__str__")
+    actor = serializers.SerializerMethodField()
     from_status_label = serializers.CharField(source="get_from_status_display")
     to_status_label = serializers.CharField(source="get_to_status_display")
 
@@ -231,6 +233,9 @@ class CaseEventSerializer(serializers.ModelSerializer):
             "actor",
             "comment",
         ]
+
+    def get_actor(self, event) -> str:
+        return str(event.actor) if event.actor_id else AUTOMATIC_ACTOR
 
 
 class CaseEventReferrerSerializer(CaseEventSerializer):

@@ -15,6 +15,7 @@ from accounts.models import Organisation, OrganisationKind, Role, User
 from audit.services import audit_record
 from core.exceptions import Conflict, Forbidden, NotFound
 from core.files import check_upload_size, delete_private, read_private, sniff_content_type, store_private
+from deadlines.services import deadlines_sync
 from notifications.services import notify
 from referrals import permissions as perms
 from referrals.models import CaseEvent, DocumentKind, ReferenceCounter, Referral, ReferralDocument
@@ -81,7 +82,10 @@ def coordinates(user, referral) -> bool:
 
 
 def referral_move(*, referral, actor, action: str, to: str, comment: str = "", **changes) -> None:
-    """Apply a transition of the table, save it and journal it."""
+    """Apply a transition of the table, save it, journal it and re-sync its deadlines.
+
+    `actor` is None for the steps Vigie takes itself at a deadline (term reached, re-evaluation due).
+    """
     check_transition(referral.status, to)
     from_status = referral.status
     referral.status = to
@@ -92,6 +96,7 @@ def referral_move(*, referral, actor, action: str, to: str, comment: str = "", *
         referral=referral, actor=actor, action=action, from_status=from_status, to_status=to, comment=comment
     )
     audit_record(actor=actor, action=f"referral.{action}", obj=referral)
+    deadlines_sync(referral=referral)
 
 
 def _next_reference(year: int) -> str:

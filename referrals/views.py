@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from audit.services import audit_record
 from core.exceptions import Conflict, Forbidden, NotFound, PayloadTooLarge, UnsupportedFileType
+from deadlines.selectors import deadline_list_for_referral
 from referrals import selectors, services
 from referrals.api import document_response
 from referrals.forms import (
@@ -50,6 +51,19 @@ ACTION_LABELS = {
     "transfer": "Transfert vers un autre CIDFF",
     "withdraw": "Retrait par le référent",
     "close": "Clôture",
+    "report_sent": "Rapport transmis au parquet",
+    "decision_granted": "Décision : attribution du téléphone",
+    "decision_refused": "Décision : refus",
+    "decision_info_requested": "Décision : complément demandé",
+    "decision_reserved": "Décision : téléphone réservé",
+    "decision_renewed": "Décision : renouvellement",
+    "decision_ended": "Décision : fin de la mesure",
+    "handover": "Remise du téléphone",
+    "reevaluation": "Réévaluation lancée",
+    "reevaluation_requested": "Réévaluation demandée (préavis atteint)",
+    "withdrawal": "Retrait du téléphone",
+    "term_reached": "Échéance de la mesure atteinte",
+    "device_returned": "Restitution du téléphone",
 }
 
 FORM_TITLES = {
@@ -389,6 +403,7 @@ def _render_detail(request, referral, *, bound=None, errors=(), status=200, meas
             "documents": selectors.document_list(user=user, referral=referral),
             "document_form": document_form,
             "events": _timeline(referral),
+            "deadlines": deadline_list_for_referral(referral=referral),
             "evaluation_panel": _evaluation_panel(user, referral),
             "measure_panel": measure_panel,
         }

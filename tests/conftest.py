@@ -162,37 +162,67 @@ def broker_url():
     return url
 
 
+class CeleryProcesses:
+    """Real worker and beat processes on the test broker, reading the test database, writing e-mails to files."""
+
+    def __init__(self, broker_url, tmp_path):
+        db = connection.settings_dict
+        self.mail_dir = tmp_path / "mail"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "CELERY_BROKER_URL": broker_url,
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "VIGIE_FIELD_KEYS": ",".join(django_settings.VIGIE_FIELD_KEYS),
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(self.mail_dir),
+            "VIGIE_PRIVATE_STORAGE": str(django_settings.STORAGES["default"]["OPTIONS"]["location"]),
+            "VIGIE_BEAT_SCHEDULE_FILE": str(tmp_path / "celerybeat-schedule"),
+        }
+        self.processes = []
+
+    def start(self, *arguments, **env) -> subprocess.Popen:
+        """`start("worker", "--pool=solo")`, `start("beat", VIGIE_DEADLINE_SCAN_SECONDS="1")`."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", *arguments, "-l", "WARNING"],
+            cwd=ROOT,
+            env={**self.env, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(process)
+        return process
+
+    def stop(self):
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+            try:
+                output = process.communicate(timeout=20)[0]
+            except subprocess.TimeoutExpired:  # a worker stuck in a task does not finish its warm shutdown
+                process.kill()
+                output = process.communicate()[0]
+            print(output.decode(errors="replace"))
+
+
 @pytest.fixture
-def real_worker(broker_url, tmp_path):
-    """A worker process on the test broker, reading the test database, writing e-mails to files."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": broker_url,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "VIGIE_FIELD_KEYS": ",".join(django_settings.VIGIE_FIELD_KEYS),
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-        "VIGIE_PRIVATE_STORAGE": str(django_settings.STORAGES["default"]["OPTIONS"]["location"]),
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-l", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+def celery_processes(broker_url, tmp_path):
     # Celery reads Django's CELERY_* settings under their namespaced names.
     overrides = {"CELERY_BROKER_URL": broker_url, "CELERY_TASK_ALWAYS_EAGER": False}
     previous = {key: celery_app.conf.get(key) for key in overrides}
     celery_app.conf.update(overrides)
     celery_app.close()  # drop connection pools built for the previous broker setting
+    processes = CeleryProcesses(broker_url, tmp_path)
     try:
-        yield tmp_path / "mail"
+        yield processes
     finally:
         celery_app.conf.update(previous)
         celery_app.close()
-        worker.terminate()
-        output = worker.communicate(timeout=30)[0].decode(errors="replace")
-        print(output)
+        processes.stop()
+
+
+@pytest.fixture
+def real_worker(celery_processes):
+    """A worker process on the test broker; the folder its e-mails are written to."""
+    celery_processes.start("worker", "--pool=solo")
+    return celery_processes.mail_dir
