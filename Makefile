@@ -6,8 +6,10 @@ STAMP := $(VENV)/.installed
 # Tests always run on PostgreSQL (never SQLite).
 TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/vigie
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# `make bench` fills its own database (created if missing) with ~100,000 fictitious dossiers.
+BENCH_DATABASE_URL ?= postgres://root@127.0.0.1:5432/vigie_bench
 
-.PHONY: install demo run test lint format check worker beat
+.PHONY: install demo run test lint format check worker beat bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,3 +51,10 @@ worker: install
 
 beat: install
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
+
+## Dashboard benchmark: ~100,000 dossiers in a dedicated PostgreSQL database, then timings (fails above target)
+bench: install
+	psql "$(dir $(BENCH_DATABASE_URL))postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_DATABASE_URL))'" | grep -q 1 \
+		|| createdb -h 127.0.0.1 -p 5432 -U root $(notdir $(BENCH_DATABASE_URL))
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_dashboard

@@ -6,14 +6,17 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api import MeView, OrganisationListView, TokenView, UserListView
 from cidff.api import EvaluationViewSet, InstrumentViewSet
+from deadlines.api import DeadlineViewSet
 from notifications.api import NotificationViewSet
 from parquet.api import AlertViewSet, AttributionViewSet, DecisionViewSet, DeviceViewSet
 from referrals.api import DocumentViewSet, ReferralViewSet
+from stats.api import StatsCensusView, StatsSummaryView
 
 router = SimpleRouter()
 router.register("referrals", ReferralViewSet, basename="api-referral")
 router.register("documents", DocumentViewSet, basename="api-document")
 router.register("notifications", NotificationViewSet, basename="api-notification")
+router.register("deadlines", DeadlineViewSet, basename="api-deadline")
 router.register("instruments", InstrumentViewSet, basename="api-instrument")
 router.register("evaluations", EvaluationViewSet, basename="api-evaluation")
 router.register("decisions", DecisionViewSet, basename="api-decision")
@@ -26,6 +29,8 @@ urlpatterns = [
     path("auth/me/", MeView.as_view(), name="api-me"),
     path("organisations/", OrganisationListView.as_view(), name="api-organisations"),
     path("users/", UserListView.as_view(), name="api-users"),
+    path("stats/summary/", StatsSummaryView.as_view(), name="api-stats-summary"),
+    path("stats/census/", StatsCensusView.as_view(), name="api-stats-census"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),

@@ -31,7 +31,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("", include("notifications.urls")),
+    path("", include("deadlines.urls")),
     path("", include("cidff.urls")),
     path("", include("parquet.urls")),
+    path("", include("stats.urls")),
     path("", include("referrals.urls")),
 ]

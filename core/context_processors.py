@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from notifications.selectors import unread_count
+from stats.selectors import can_see_stats
 
 
 class NotificationsEntry:
@@ -45,6 +46,10 @@ def navigation(request):
         items = [("Dossiers", reverse("referral-list")), ("Stock de téléphones", reverse("device-list"))]
     else:
         items = [("Dossiers", reverse("referral-list"))]
+    if user.role in (Role.CIDFF_COORDINATOR, Role.EVALUATOR, Role.PROSECUTOR):
+        items.append(("Échéances", reverse("deadline-list")))
+    if can_see_stats(user):
+        items.append(("Tableau de bord", reverse("stats-dashboard")))
     if user.is_staff:
         items.append(("Administration", reverse("admin:index")))
     return {"nav_items": items, "nav_notifications": NotificationsEntry(user)}
