@@ -8,32 +8,51 @@ from django.core.exceptions import ValidationError
 from accounts.models import Jurisdiction, Organisation, User
 from accounts.services import organisation_create, user_save_from_admin, user_validate_membership
 
+CONVENTION_FIELDS = [
+    "acknowledgement_working_days",
+    "acknowledgement_urgent_hours",
+    "evaluation_days",
+    "evaluation_urgent_hours",
+    "decision_reminder_days",
+    "reevaluation_notice_days",
+    "term_reminder_days",
+    "device_return_days",
+    "missed_tests_threshold",
+    "max_renewals",
+    "alert_recipients",
+]
+
+
+class JurisdictionForm(forms.ModelForm):
+    class Meta:
+        model = Jurisdiction
+        fields = ["name", "departments", *CONVENTION_FIELDS]
+
+    def clean_alert_recipients(self):
+        """Extra alert recipients work in the jurisdiction (they are still told only of dossiers they may see)."""
+        recipients = self.cleaned_data["alert_recipients"]
+        outsiders = [
+            u
+            for u in recipients
+            if self.instance.pk is None or u.organisation is None or u.organisation.jurisdiction_id != self.instance.pk
+        ]
+        if outsiders:
+            raise ValidationError(
+                "Choisissez des personnes des organisations de cette juridiction : "
+                + ", ".join(str(u) for u in outsiders)
+            )
+        return recipients
+
 
 @admin.register(Jurisdiction)
 class JurisdictionAdmin(admin.ModelAdmin):
+    form = JurisdictionForm
     list_display = ["name", "departments", "evaluation_days", "evaluation_urgent_hours", "max_renewals"]
     search_fields = ["name"]
     filter_horizontal = ["alert_recipients"]
     fieldsets = [
         (None, {"fields": ["name", "departments"]}),
-        (
-            "Convention TGD",
-            {
-                "fields": [
-                    "acknowledgement_working_days",
-                    "acknowledgement_urgent_hours",
-                    "evaluation_days",
-                    "evaluation_urgent_hours",
-                    "decision_reminder_days",
-                    "reevaluation_notice_days",
-                    "term_reminder_days",
-                    "device_return_days",
-                    "missed_tests_threshold",
-                    "max_renewals",
-                    "alert_recipients",
-                ]
-            },
-        ),
+        ("Convention TGD", {"fields": CONVENTION_FIELDS}),
     ]
 
 

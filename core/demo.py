@@ -134,8 +134,57 @@ def demo_referral_payload(rng: random.Random, organisations: dict[str, Organisat
     }
 
 
+# How long ago (days) each kind of demo dossier was filed: the dashboard gets a year of history, and
+# the final deadline scan finds late acknowledgements, reports awaiting decision, terms approaching.
+AGE_DAYS = {
+    "submitted": (1, 4),
+    "received": (3, 9),
+    "evaluation": (4, 12),
+    "transferred": (5, 15),
+    "report_sent": (5, 9),
+    "info_requested": (10, 30),
+    "reserved": (10, 30),
+    "granted": (10, 20),
+    "refused": (40, 330),
+    "withdrawn": (40, 330),
+    "closed": (40, 330),
+    "active": (60, 175),
+    "reevaluation": (150, 170),
+    "withdrawn_measure": (90, 170),
+    "returned": (100, 180),
+}
+
+
+def _demo_clock(rng: random.Random, target: str):
+    """`at(step)` travels to the moment this dossier's step happened, with realistic delays (demo mode only)."""
+    import time_machine
+    from django.utils import timezone
+
+    lo, hi = AGE_DAYS.get(target, AGE_DAYS["evaluation"] if target.startswith("evaluation") else (0, 0))
+    now = timezone.now()
+    start = now - datetime.timedelta(days=rng.uniform(lo, hi))
+    acknowledged = start + datetime.timedelta(hours=rng.uniform(2, 30))
+    evaluated = acknowledged + datetime.timedelta(days=rng.uniform(2.5, 4.5))
+    decided = evaluated + datetime.timedelta(days=rng.uniform(0.5, 3))
+    moments = {
+        "submit": start,
+        "acknowledge": acknowledged,
+        "assign": acknowledged + datetime.timedelta(hours=4),
+        "evaluation": evaluated,
+        "decision": decided,
+        "handover": decided + datetime.timedelta(days=rng.uniform(1, 4)),
+        "end": now - datetime.timedelta(days=1),
+    }
+
+    def at(step: str):
+        return time_machine.travel(min(moments[step], now - datetime.timedelta(minutes=1)), tick=True)
+
+    return at
+
+
 def seed_dossiers(world: DemoWorld, *, seed: int = 2026) -> int:
-    """Dossiers spread over the states the workflow knows, moved there by the real services."""
+    """Dossiers spread over the states the workflow knows and over the past year, moved there by the real
+    services at the moments they would have happened."""
     from referrals import services
     from referrals.models import Referral
 
@@ -157,48 +206,56 @@ def seed_dossiers(world: DemoWorld, *, seed: int = 2026) -> int:
     plan += ["withdrawn_measure", "returned"]
     for target in plan:
         referrer = rng.choice(referrers)
-        referral = services.referral_create(user=referrer, data=demo_referral_payload(rng, world.organisations))
-        if target == "draft":
-            continue
-        services.referral_submit(user=referrer, referral_id=referral.pk)
+        at = _demo_clock(rng, target)
+        with at("submit"):
+            referral = services.referral_create(user=referrer, data=demo_referral_payload(rng, world.organisations))
+            if target == "draft":
+                continue
+            services.referral_submit(user=referrer, referral_id=referral.pk)
         if target == "submitted":
             continue
         if target == "withdrawn":
-            services.referral_withdraw(
-                user=referrer, referral_id=referral.pk, comment="Orientation vers un autre dispositif."
-            )
+            with at("acknowledge"):
+                services.referral_withdraw(
+                    user=referrer, referral_id=referral.pk, comment="Orientation vers un autre dispositif."
+                )
             continue
         coordinator = coordinators[referral.cidff_id]
-        services.referral_acknowledge(user=coordinator, referral_id=referral.pk)
+        with at("acknowledge"):
+            services.referral_acknowledge(user=coordinator, referral_id=referral.pk)
         if target == "received":
             continue
         if target == "transferred":
             other = world.organisations[
                 "cidff92nord" if referral.cidff_id == world.organisations["cidff92sud"].pk else "cidff92sud"
             ]
-            services.referral_transfer(
-                user=coordinator,
-                referral_id=referral.pk,
-                cidff_id=other.pk,
-                reason="Domicile de la victime dans l'autre secteur.",
-            )
+            with at("assign"):
+                services.referral_transfer(
+                    user=coordinator,
+                    referral_id=referral.pk,
+                    cidff_id=other.pk,
+                    reason="Domicile de la victime dans l'autre secteur.",
+                )
             continue
         if target == "closed":
-            services.referral_close(user=coordinator, referral_id=referral.pk, reason="unreachable", comment="")
+            with at("assign"):
+                services.referral_close(user=coordinator, referral_id=referral.pk, reason="unreachable", comment="")
             continue
         evaluator = rng.choice(evaluators[referral.cidff_id])
-        services.referral_assign(user=coordinator, referral_id=referral.pk, evaluator_id=evaluator.pk)
+        with at("assign"):
+            services.referral_assign(user=coordinator, referral_id=referral.pk, evaluator_id=evaluator.pk)
         if target == "evaluation":
             continue
-        evaluation = seed_evaluation(
-            rng,
-            referral=referral,
-            evaluator=evaluator,
-            coordinator=coordinator,
-            target=target if target in EVALUATION_STEPS else "report_sent",
-        )
+        with at("evaluation"):
+            evaluation = seed_evaluation(
+                rng,
+                referral=referral,
+                evaluator=evaluator,
+                coordinator=coordinator,
+                target=target if target in EVALUATION_STEPS else "report_sent",
+            )
         if target not in EVALUATION_STEPS:
-            seed_measure(world, referral=referral, evaluation=evaluation, coordinator=coordinator, target=target)
+            seed_measure(world, referral=referral, evaluation=evaluation, coordinator=coordinator, target=target, at=at)
     return len(plan)
 
 
@@ -226,29 +283,55 @@ MEASURE_OUTCOMES = {
 }
 
 
-def seed_measure(world: DemoWorld, *, referral, evaluation, coordinator, target: str) -> None:
+def seed_measure(world: DemoWorld, *, referral, evaluation, coordinator, target: str, at) -> None:
     """Decide on the sent report, hand a phone over, report an alert, end and return, as needed."""
+    from django.utils import timezone
+
+    from parquet import services
+
+    prosecutor = world.users["prosecutor_nanterre"]
+    with at("decision"):
+        if target in MEASURE_OUTCOMES:
+            services.decision_create(
+                user=prosecutor,
+                evaluation_id=evaluation.pk,
+                outcome=MEASURE_OUTCOMES[target],
+                reasoning="Décision motivée au vu du rapport d'évaluation.",
+                reserved_until=timezone.localdate() + datetime.timedelta(days=45) if target == "reserved" else None,
+            )
+            return
+        decision = services.decision_create(
+            user=prosecutor, evaluation_id=evaluation.pk, outcome="granted", reasoning="Danger grave et imminent."
+        )
+    if target == "granted":
+        return
+    with at("handover"):
+        _seed_handover(world, referral=referral, decision=decision, coordinator=coordinator)
+    if target == "reevaluation":
+        with at("end"):
+            services.measure_start_reevaluation(user=coordinator, referral_id=referral.pk)
+    if target in ("withdrawn_measure", "returned"):
+        with at("end"):
+            attribution = referral.attributions.get()
+            services.attribution_withdraw(
+                user=prosecutor, attribution_id=attribution.pk, reason="author_incarcerated", comment="Auteur écroué."
+            )
+            if target == "returned":
+                services.attribution_return(
+                    user=coordinator,
+                    attribution_id=attribution.pk,
+                    returned_on=timezone.localdate(),
+                    condition="good",
+                )
+
+
+def _seed_handover(world: DemoWorld, *, referral, decision, coordinator) -> None:
     from django.utils import timezone
 
     from parquet import services
     from parquet.models import Device
 
-    prosecutor = world.users["prosecutor_nanterre"]
     today = timezone.localdate()
-    if target in MEASURE_OUTCOMES:
-        services.decision_create(
-            user=prosecutor,
-            evaluation_id=evaluation.pk,
-            outcome=MEASURE_OUTCOMES[target],
-            reasoning="Décision motivée au vu du rapport d'évaluation.",
-            reserved_until=today + datetime.timedelta(days=45) if target == "reserved" else None,
-        )
-        return
-    decision = services.decision_create(
-        user=prosecutor, evaluation_id=evaluation.pk, outcome="granted", reasoning="Danger grave et imminent."
-    )
-    if target == "granted":
-        return
     device = Device.objects.filter(organisation_id=referral.cidff_id, status="in_stock").order_by("serial").first()
     attribution = services.attribution_handover(
         user=coordinator,
@@ -273,16 +356,6 @@ def seed_measure(world: DemoWorld, *, referral, evaluation, coordinator, target:
         channel="meeting",
         notes="Remise du téléphone et explications.",
     )
-    if target == "reevaluation":
-        services.measure_start_reevaluation(user=coordinator, referral_id=referral.pk)
-    elif target in ("withdrawn_measure", "returned"):
-        services.attribution_withdraw(
-            user=prosecutor, attribution_id=attribution.pk, reason="author_incarcerated", comment="Auteur écroué."
-        )
-        if target == "returned":
-            services.attribution_return(
-                user=coordinator, attribution_id=attribution.pk, returned_on=today, condition="good"
-            )
 
 
 EVALUATION_STEPS = {

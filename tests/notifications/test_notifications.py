@@ -149,3 +149,31 @@ def test_supervisor_edits_the_convention_in_the_admin(api, users, world):
     assert page.status_code == 200
     for field in ("decision_reminder_days", "term_reminder_days", "alert_recipients", "acknowledgement_urgent_hours"):
         assert f'name="{field}"' in page.content.decode()
+
+
+def test_alert_recipients_must_work_in_the_jurisdiction(api, users, world):
+    jurisdiction = world.jurisdictions["nanterre"]
+    url = f"/admin/accounts/jurisdiction/{jurisdiction.pk}/change/"
+    form = {
+        "name": jurisdiction.name,
+        "departments": '["92"]',
+        "acknowledgement_working_days": 1,
+        "acknowledgement_urgent_hours": 12,
+        "evaluation_days": 5,
+        "evaluation_urgent_hours": 48,
+        "decision_reminder_days": 3,
+        "reevaluation_notice_days": 30,
+        "term_reminder_days": 15,
+        "device_return_days": 7,
+        "missed_tests_threshold": 2,
+        "max_renewals": "",
+    }
+    client = api(users["supervisor"])
+    refused = client.post(url, {**form, "alert_recipients": [users["coord_paris"].pk]})
+    assert refused.status_code == 200 and "organisations de cette juridiction" in refused.content.decode()
+    jurisdiction.refresh_from_db()
+    assert jurisdiction.decision_reminder_days == 2
+    assert client.post(url, {**form, "alert_recipients": [users["coord_nord"].pk]}).status_code == 302
+    jurisdiction.refresh_from_db()
+    assert jurisdiction.decision_reminder_days == 3 and jurisdiction.acknowledgement_urgent_hours == 12
+    assert list(jurisdiction.alert_recipients.all()) == [users["coord_nord"]]

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
 from core.demo import DEMO_PASSWORD, USERS, seed_devices, seed_dossiers, seed_reference
+from deadlines.services import deadlines_scan
 
 
 class Command(BaseCommand):
@@ -13,7 +14,12 @@ class Command(BaseCommand):
         # The notifications of the seeded transitions would bury the logins under 60 e-mails.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             created = seed_dossiers(world)
-        self.stdout.write(self.style.SUCCESS(f"Données de démonstration prêtes ({created} dossiers créés)."))
+            raised = deadlines_scan()  # what the beat would raise now on these dossiers
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Données de démonstration prêtes ({created} dossiers créés, {raised} échéance(s) signalée(s))."
+            )
+        )
         self.stdout.write(f"\nComptes de démonstration (mot de passe : {DEMO_PASSWORD}) :")
         for email, role, *_ in USERS.values():
             self.stdout.write(f"  {email:<36} {role.label}")
