@@ -12,37 +12,29 @@ def unread_count(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
-# The kinds each role can receive; the preferences page offers these (every kind for the others).
+# What the CIDFF follows on its dossiers (evaluators and coordinators alike) …
+CIDFF_KINDS = [
+    NotificationKind.EVALUATION_OVERDUE,
+    NotificationKind.DECISION_TAKEN,
+    NotificationKind.REEVALUATION_DUE,
+    NotificationKind.TERM_APPROACHING,
+    NotificationKind.MEASURE_WITHDRAWN,
+    NotificationKind.MEASURE_ENDED,
+    NotificationKind.ALERT_REPORTED,
+    NotificationKind.MISSED_TESTS,
+    NotificationKind.AUTHOR_RELEASE,
+    NotificationKind.CONTACT_BAN_ENDING,
+]
+# … and the kinds each role can receive: the preferences page offers these (every kind for the others).
 ROLE_KINDS = {
     Role.REFERRER: [NotificationKind.REFERRAL_ACKNOWLEDGED, NotificationKind.OUTCOME_NOTICE],
-    Role.EVALUATOR: [
-        NotificationKind.EVALUATION_RETURNED,
-        NotificationKind.EVALUATION_OVERDUE,
-        NotificationKind.DECISION_TAKEN,
-        NotificationKind.REEVALUATION_DUE,
-        NotificationKind.TERM_APPROACHING,
-        NotificationKind.MEASURE_WITHDRAWN,
-        NotificationKind.MEASURE_ENDED,
-        NotificationKind.ALERT_REPORTED,
-        NotificationKind.MISSED_TESTS,
-        NotificationKind.AUTHOR_RELEASE,
-        NotificationKind.CONTACT_BAN_ENDING,
-    ],
+    Role.EVALUATOR: [NotificationKind.EVALUATION_RETURNED, *CIDFF_KINDS],
     Role.CIDFF_COORDINATOR: [
         NotificationKind.REFERRAL_SUBMITTED,
         NotificationKind.ACKNOWLEDGEMENT_OVERDUE,
         NotificationKind.EVALUATION_FINALIZED,
-        NotificationKind.EVALUATION_OVERDUE,
-        NotificationKind.DECISION_TAKEN,
-        NotificationKind.REEVALUATION_DUE,
-        NotificationKind.TERM_APPROACHING,
-        NotificationKind.MEASURE_WITHDRAWN,
-        NotificationKind.MEASURE_ENDED,
         NotificationKind.DEVICE_RETURN_OVERDUE,
-        NotificationKind.ALERT_REPORTED,
-        NotificationKind.MISSED_TESTS,
-        NotificationKind.AUTHOR_RELEASE,
-        NotificationKind.CONTACT_BAN_ENDING,
+        *CIDFF_KINDS,
     ],
     Role.PROSECUTOR: [
         NotificationKind.REPORT_SENT,
