@@ -13,10 +13,9 @@ from zoneinfo import ZoneInfo
 import holidays
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import OrganisationKind, Role, User
+from accounts.models import User
 from audit.services import audit_record
 from cidff.models import EvaluationKind, EvaluationStatus
 from deadlines.models import Deadline, DeadlineKind, DeadlineState
@@ -24,7 +23,7 @@ from notifications.models import NotificationKind
 from notifications.services import notify
 from parquet.models import Attribution, AttributionStatus, Outcome
 from referrals.models import Referral, Urgency
-from referrals.selectors import referral_coordinators
+from referrals.selectors import referral_coordinators, referral_prosecutors
 from referrals.workflow import Status
 
 logger = logging.getLogger(__name__)
@@ -277,21 +276,16 @@ def deadlines_fulfil(*, referral: Referral, kind: str, now: datetime.datetime | 
 # --- raising --------------------------------------------------------------------------------------
 
 
-def _audience(referral: Referral, kind: str) -> list[User]:
+def _audience(referral: Referral, kind: str):
     wanted = AUDIENCE[kind]
-    query = Q(pk__in=referral.cidff.jurisdiction.alert_recipients.values("pk"))
-    if "evaluator" in wanted and referral.evaluator_id:
-        query |= Q(pk=referral.evaluator_id)
-    if "parquet" in wanted:
-        query |= Q(
-            role=Role.PROSECUTOR,
-            organisation__kind=OrganisationKind.PARQUET,
-            organisation__jurisdiction_id=referral.cidff.jurisdiction_id,
-        )
-    users = set(User.objects.filter(query, is_active=True))
+    users = User.objects.filter(pk__in=referral.cidff.jurisdiction.alert_recipients.values("pk"), is_active=True)
     if "coordinators" in wanted:
-        users |= set(referral_coordinators(referral=referral))
-    return sorted(users, key=lambda user: user.pk)
+        users |= referral_coordinators(referral=referral)
+    if "evaluator" in wanted:
+        users |= User.objects.filter(pk=referral.evaluator_id, is_active=True)
+    if "parquet" in wanted:
+        users |= referral_prosecutors(referral=referral)
+    return users
 
 
 def _act(deadline: Deadline, referral: Referral, now: datetime.datetime) -> None:

@@ -70,6 +70,7 @@ WITHDRAWAL_REASONS_CHOICES = [
     ("death", "Décès"),
     ("other", "Autre motif"),
 ]
+WITHDRAWAL_REASONS = tuple(code for code, _ in WITHDRAWAL_REASONS_CHOICES)
 
 
 class DecisionDocumentKind(models.TextChoices):

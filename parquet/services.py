@@ -23,7 +23,7 @@ from notifications.services import notify
 from parquet.models import (
     INITIAL_OUTCOMES,
     RENEWAL_OUTCOMES,
-    WITHDRAWAL_REASONS_CHOICES,
+    WITHDRAWAL_REASONS,
     Alert,
     AlertKind,
     Attribution,
@@ -41,12 +41,11 @@ from parquet.models import (
 )
 from parquet.selectors import attribution_list_visible, device_list_visible
 from referrals import permissions as perms
-from referrals.selectors import referral_coordinators
+from referrals.selectors import referral_coordinators, referral_prosecutors
 from referrals.services import coordinates, referral_lock, referral_move
 from referrals.workflow import ClosureReason, Status
 
 DEFAULT_DURATION_MONTHS = 6
-WITHDRAWAL_REASONS = tuple(code for code, _ in WITHDRAWAL_REASONS_CHOICES)
 # Device states a coordinator or supervisor may set by hand (assignment goes through the handover).
 MANUAL_DEVICE_STATES = (
     DeviceStatus.IN_STOCK,
@@ -69,15 +68,6 @@ def _is_prosecutor(user, referral) -> bool:
 def _cidff_staff(referral):
     """The CIDFF's coordinators and the dossier's evaluator: those who follow the beneficiary."""
     return referral_coordinators(referral=referral) | User.objects.filter(pk=referral.evaluator_id, is_active=True)
-
-
-def _prosecutors(referral):
-    return User.objects.filter(
-        is_active=True,
-        role=Role.PROSECUTOR,
-        organisation__kind=OrganisationKind.PARQUET,
-        organisation__jurisdiction_id=referral.cidff.jurisdiction_id,
-    )
 
 
 def _operator_groups():
@@ -419,7 +409,11 @@ def attribution_end_at_term(*, attribution_id, today: datetime.date | None = Non
         )
         referral_move(referral=referral, actor=None, action="term_reached", to=Status.ENDED)
         audit_record(actor=None, action="attribution.term_reached", obj=attribution)
-        notify(users=_cidff_staff(referral) | _prosecutors(referral), kind="measure_ended", referral=referral)
+        notify(
+            users=_cidff_staff(referral) | referral_prosecutors(referral=referral),
+            kind="measure_ended",
+            referral=referral,
+        )
     return attribution
 
 

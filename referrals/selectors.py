@@ -2,7 +2,7 @@
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.models import Role, User
+from accounts.models import OrganisationKind, Role, User
 from core.exceptions import Forbidden, NotFound
 from referrals.models import (
     CaseEvent,
@@ -98,6 +98,16 @@ def is_cidff_coordinator(*, user, referral: Referral) -> bool:
 def referral_coordinators(*, referral: Referral) -> QuerySet:
     """The active coordinators of the CIDFF that holds the dossier."""
     return User.objects.filter(is_active=True, role=Role.CIDFF_COORDINATOR, organisation_id=referral.cidff_id)
+
+
+def referral_prosecutors(*, referral: Referral) -> QuerySet:
+    """The active prosecutors of the parquets of the jurisdiction of the CIDFF holding the dossier."""
+    return User.objects.filter(
+        is_active=True,
+        role=Role.PROSECUTOR,
+        organisation__kind=OrganisationKind.PARQUET,
+        organisation__jurisdiction_id=referral.cidff.jurisdiction_id,
+    )
 
 
 def referral_viewers(*, referral: Referral) -> QuerySet:

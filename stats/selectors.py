@@ -8,6 +8,7 @@ his jurisdiction. Counts only: no figure reads an encrypted field or names a per
 import datetime
 from dataclasses import dataclass
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import formats, timezone
@@ -17,6 +18,7 @@ from cidff.models import Evaluation, EvaluationKind, EvaluationStatus, Instrumen
 from core.exceptions import Forbidden, NotFound
 from deadlines.models import Deadline, DeadlineKind, DeadlineState
 from parquet.models import (
+    WITHDRAWAL_REASONS,
     Alert,
     AlertKind,
     Attribution,
@@ -32,15 +34,6 @@ from referrals.workflow import ClosureReason
 
 STATS_ROLES = (Role.SUPERVISOR, Role.CIDFF_COORDINATOR, Role.PROSECUTOR)
 REFUSED = "Les chiffres du dispositif sont réservés au comité de pilotage, à la coordination des CIDFF et au parquet."
-# The reasons a prosecutor may give to withdraw a phone (parquet.services.attribution_withdraw).
-WITHDRAWAL_REASONS = (
-    ClosureReason.WITHDRAWN_BY_VICTIM,
-    ClosureReason.AUTHOR_INCARCERATED,
-    ClosureReason.NON_COMPLIANCE,
-    ClosureReason.MOVED,
-    ClosureReason.DEATH,
-    ClosureReason.OTHER,
-)
 
 
 # --- who sees what, over which period ---------------------------------------------------------------
@@ -129,7 +122,7 @@ class Period:
         months, month = [], self.start.replace(day=1)
         while month <= self.end:
             months.append(month)
-            month = _add_months(month, 1)
+            month += relativedelta(months=1)
         return months
 
 
@@ -137,20 +130,15 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min), timezone.get_default_timezone())
 
 
-def _add_months(day: datetime.date, months: int) -> datetime.date:
-    index = day.year * 12 + day.month - 1 + months
-    return day.replace(year=index // 12, month=index % 12 + 1)
-
-
 def default_period(today: datetime.date | None = None) -> Period:
     """The last twelve calendar months, the current one included (so that every month bar is whole but one)."""
     today = today or timezone.localdate()
-    return Period(start=_add_months(today.replace(day=1), -11), end=today)
+    return Period(start=today.replace(day=1) - relativedelta(months=11), end=today)
 
 
 def quarter_period(year: int, quarter: int) -> Period:
     start = datetime.date(year, 3 * quarter - 2, 1)
-    return Period(start=start, end=_add_months(start, 3) - datetime.timedelta(days=1))
+    return Period(start=start, end=start + relativedelta(months=3, days=-1))
 
 
 def last_complete_quarter(today: datetime.date | None = None) -> tuple[int, int]:
