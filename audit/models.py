@@ -1,11 +1,22 @@
-"""Append-only, hash-chained access journal. No personal data: ids, actions and IPs only."""
-
-import hashlib
-import json
+"""Append-only, HMAC-chained access journal. No personal data: ids, actions and IPs only."""
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from audit.seal import seal
+
+APPEND_ONLY = "Le journal des accès est en ajout seul."
+
+
+class AccessEventQuerySet(models.QuerySet):
+    """No bulk change through the ORM either; only audit.services.audit_purge removes rows (in SQL)."""
+
+    def update(self, **kwargs):
+        raise ValueError(APPEND_ONLY)
+
+    def delete(self):
+        raise ValueError(APPEND_ONLY)
 
 
 class AccessEvent(models.Model):
@@ -18,8 +29,10 @@ class AccessEvent(models.Model):
     object_id = models.CharField("identifiant", max_length=64, blank=True)
     detail = models.CharField("détail", max_length=200, blank=True)
     ip = models.GenericIPAddressField("adresse IP", null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_mac = models.CharField("sceau précédent", max_length=64)
+    mac = models.CharField("sceau (HMAC-SHA256)", max_length=64, unique=True)
+
+    objects = AccessEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = "événement du journal"
@@ -32,15 +45,18 @@ class AccessEvent(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
-            raise ValueError("Le journal des accès est en ajout seul.")
+            raise ValueError(APPEND_ONLY)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValueError("Le journal des accès est en ajout seul.")
+        raise ValueError(APPEND_ONLY)
 
-    def compute_hash(self) -> str:
-        content = json.dumps(
+    def compute_mac(self) -> str:
+        """HMAC-SHA256 under VIGIE_AUDIT_KEY of the previous seal and this row's content."""
+        return seal(
+            "vigie-audit-event-v1",
             [
+                self.prev_mac,
                 self.created_at.isoformat(),
                 self.actor_id,
                 self.action,
@@ -49,6 +65,4 @@ class AccessEvent(models.Model):
                 self.detail,
                 self.ip,
             ],
-            separators=(",", ":"),
         )
-        return hashlib.sha256((self.prev_hash + content).encode()).hexdigest()

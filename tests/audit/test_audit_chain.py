@@ -1,4 +1,4 @@
-"""The access journal: what is recorded, without personal data, and tamper detection."""
+"""The access journal: what is recorded, without personal data; a rewritten or deleted row is found."""
 
 import pytest
 from django.core.management import call_command
@@ -6,7 +6,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from audit.models import AccessEvent
-from audit.services import audit_record, audit_verify_chain
+from audit.services import audit_verify_chain
+from tests.audit.attacker import TABLE, database_owner, sql
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_transitions_views_and_grants_are_journaled(api, users, make_referral):
 
 
 def test_login_and_failed_login_are_journaled_without_the_typed_email(client, users):
-    from tests.conftest import TEST_PASSWORD
+    from tests.factories import TEST_PASSWORD
 
     client.post("/connexion/", {"username": "nobody-typed-this@vigie.test", "password": "x"})
     client.post("/connexion/", {"username": users["coord_sud"].email, "password": TEST_PASSWORD})
@@ -57,27 +58,33 @@ def test_verify_audit_passes_then_detects_a_tampered_row(users, make_referral, c
     call_command("verify_audit")
     assert "intègre" in capsys.readouterr().out
     victim = AccessEvent.objects.order_by("id")[3]
-    with connection.cursor() as cursor:  # a superuser editing the table behind the application's back
-        cursor.execute("UPDATE audit_accessevent SET action = 'referral.view' WHERE id = %s", [victim.pk])
+    with database_owner():  # a superuser editing the table behind the application's back
+        sql(f"UPDATE {TABLE} SET action = 'referral.view' WHERE id = %s", [victim.pk])
     checked, broken = audit_verify_chain()
     assert broken.pk == victim.pk and checked == 3
-    with pytest.raises(CommandError, match=f"n° {victim.pk}"):
+    with pytest.raises(CommandError, match=f"n° {victim.pk} .*sceau HMAC invalide"):
         call_command("verify_audit")
 
 
-def test_deleted_row_breaks_the_chain(users):
-    for i in range(4):
-        audit_record(actor=users["supervisor"], action="test", object_id=i)
-    second = AccessEvent.objects.order_by("id")[1]
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM audit_accessevent WHERE id = %s", [second.pk])
-    assert audit_verify_chain()[1] is not None
+def test_deleted_row_breaks_the_chain(record):
+    events = record(4)
+    with database_owner():
+        sql(f"DELETE FROM {TABLE} WHERE id = %s", [events[1].pk])
+    checked, broken = audit_verify_chain()
+    assert (checked, broken) == (1, events[2])
+    with pytest.raises(CommandError, match=f"n° {events[2].pk} .*événement supprimé"):
+        call_command("verify_audit")
 
 
-def test_rows_cannot_be_changed_or_deleted_through_the_orm(users):
-    event = audit_record(actor=users["supervisor"], action="test")
+def test_rows_cannot_be_changed_or_deleted_through_the_orm(record):
+    event = record()[0]
     event.action = "other"
     with pytest.raises(ValueError):
         event.save()
     with pytest.raises(ValueError):
         event.delete()
+    with pytest.raises(ValueError):
+        AccessEvent.objects.filter(pk=event.pk).update(action="other")
+    with pytest.raises(ValueError):
+        AccessEvent.objects.filter(pk=event.pk).delete()
+    assert AccessEvent.objects.get(pk=event.pk).action == "test.event"
