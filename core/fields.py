@@ -36,3 +36,9 @@ class EncryptedTextField(EncryptedJSONField):
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
         super().__init__(*args, **kwargs)
+
+
+class PrivateFileNameField(models.CharField):
+    """The name of an encrypted file in private storage (core.files); key rotation finds files by it."""
+
+    description = "Nom d'un fichier du stockage privé"

@@ -1,15 +1,22 @@
-"""Private, encrypted file storage and content-based type checks for uploads."""
+"""Private, encrypted file storage and content-based type checks for uploads (PDFs: inert only)."""
 
+import contextlib
 import hashlib
+import os
+import stat
+import tempfile
 import uuid
+from pathlib import Path
 
 import filetype
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from core.crypto import decrypt_bytes, encrypt_bytes
+from core.crypto import decrypt_bytes, encrypt_bytes, is_current_token, rotate_token
 from core.exceptions import PayloadTooLarge, UnsupportedFileType
+from core.pdf_inspect import check_pdf_inert
 
 ACCEPTED_MIME_PREFIXES = ("audio/", "video/")
 ACCEPTED_MIME_TYPES = {"application/pdf", "image/jpeg", "image/png"}
@@ -24,13 +31,16 @@ def check_upload_size(size: int) -> None:
         raise PayloadTooLarge(f"Fichier trop volumineux : {max_upload_label()} au maximum.")
 
 
-def sniff_content_type(head: bytes) -> str:
-    """The MIME type read from the file's own bytes (the name and the declared type are ignored)."""
-    kind = filetype.guess(head)
+def sniff_content_type(data: bytes) -> str:
+    """The MIME type read from the whole file's own bytes (the name and the declared type are ignored);
+    a PDF must also be readable and inert (core.pdf_inspect)."""
+    kind = filetype.guess(data[:8192])
     mime = kind.mime if kind else ""
-    if mime in ACCEPTED_MIME_TYPES or mime.startswith(ACCEPTED_MIME_PREFIXES):
-        return mime
-    raise UnsupportedFileType("Type de fichier non accepté : PDF, JPEG, PNG, audio ou vidéo uniquement.")
+    if not (mime in ACCEPTED_MIME_TYPES or mime.startswith(ACCEPTED_MIME_PREFIXES)):
+        raise UnsupportedFileType("Type de fichier non accepté : PDF, JPEG, PNG, audio ou vidéo uniquement.")
+    if mime == "application/pdf":
+        check_pdf_inert(data)
+    return mime
 
 
 def store_private(data: bytes, *, folder: str) -> tuple[str, str]:
@@ -47,3 +57,43 @@ def read_private(name: str) -> bytes:
 
 def delete_private(name: str) -> None:
     default_storage.delete(name)
+
+
+def rotate_private(name: str, *, dry_run: bool = False) -> bool:
+    """Re-encrypt a stored file under the first key; False if it already was (a dry run writes nothing).
+
+    A missing file raises FileNotFoundError, a file no key can read ImproperlyConfigured.
+    """
+    with default_storage.open(name, "rb") as handle:
+        token = handle.read()
+    if is_current_token(token):
+        return False
+    rotated = rotate_token(token)
+    if not dry_run:
+        _replace_private(name, rotated)
+    return True
+
+
+def _replace_private(name: str, data: bytes) -> None:
+    """Write beside the file, sync, then rename over it: the file is always wholly old or wholly new."""
+    try:
+        path = Path(default_storage.path(name))
+    except NotImplementedError as exc:
+        raise ImproperlyConfigured("La rotation des fichiers exige un stockage privé sur disque local.") from exc
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".rotation")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
