@@ -1,4 +1,7 @@
-"""Shared fixtures: the demo world of DESIGN.md and dossiers moved to any state by the services."""
+"""Shared fixtures: the session clock, the demo world of DESIGN.md, clients, real Celery processes.
+
+Dossiers at any stage come from the `tests.dossiers` plugin (factories in `tests.factories`).
+"""
 
 import os
 import random
@@ -8,29 +11,81 @@ from pathlib import Path
 
 import pytest
 import redis
+import time_machine
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 
 from cidff import services as cidff_services
 from config.celery import app as celery_app
-from core.demo import demo_referral_payload, seed_reference
-from referrals import services
-from tests.evaluations import COMPLETE, ELIGIBLE, all_answers
-from tests.evaluations import STATE_STEPS as EVALUATION_STEPS
+from demo.world import demo_referral_payload, seed_reference
+from tests import clock
+from tests.factories import TEST_PASSWORD
 
-TEST_PASSWORD = "Mot-de-passe-de-test-2026"
+pytest_plugins = ["tests.dossiers"]
+
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
 
-# The states a fixture dossier can be brought to, and the steps that bring it there.
-STATE_STEPS = {
-    "draft": [],
-    "submitted": ["submit"],
-    "received": ["submit", "acknowledge"],
-    "evaluation": ["submit", "acknowledge", "assign"],
-    "withdrawn": ["submit", "withdraw"],
-    "closed": ["submit", "acknowledge", "close"],
-}
+# Test packages and modules whose outcome depends on the date or the hour: `-m dates` runs them again
+# at pinned instants (New Year's Eve, 29 February, the DST switches, the end of a quarter…).
+DATE_SENSITIVE = (
+    "cidff/",
+    "deadlines/",
+    "notifications/",
+    "parquet/",
+    "referrals/test_workflow_api.py",
+    "stats/",
+    "test_clock.py",
+    "web/test_actions.py",
+    "web/test_evaluation_pages.py",
+    "web/test_lists.py",
+    "web/test_parquet_pages.py",
+    "web/test_referral_form.py",
+)
+# Fixtures of tests that run real worker or beat processes: those read the real clock, not the test clock.
+REAL_PROCESSES = {"broker_url", "celery_processes", "real_worker"}
+SESSION_INSTANT = pytest.StashKey[tuple]()
+
+
+# --- the clock -----------------------------------------------------------------------------------------
+
+
+def pytest_configure(config):
+    """Fix the session's instant once (xdist workers read it from the environment) and guard time travel."""
+    clock.install_travel_guard()
+    pinned = bool(os.environ.get(clock.ENV, "").strip())
+    try:
+        instant = clock.session_instant()
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    os.environ[clock.ENV] = instant.isoformat()
+    config.stash[SESSION_INSTANT] = (instant, pinned)
+
+
+def pytest_report_header(config):
+    instant, pinned = config.stash[SESSION_INSTANT]
+    origin = clock.ENV if pinned else f"the real now ({clock.ENV} unset)"
+    return f"vigie clock: {instant.isoformat()} ({instant:%A %d %B %Y, %H:%M} Europe/Paris), from {origin}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """`dates` by path (DATE_SENSITIVE); `integration` for every test that starts real Celery processes."""
+    for item in items:
+        path = Path(item.path).resolve()
+        relative = path.relative_to(TESTS).as_posix() if path.is_relative_to(TESTS) else ""
+        if relative.startswith(DATE_SENSITIVE):
+            item.add_marker(pytest.mark.dates)
+        if REAL_PROCESSES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_clock(pytestconfig):
+    """The whole session runs on the test clock: from the session instant (in Paris), time flowing on."""
+    instant, _ = pytestconfig.stash[SESSION_INSTANT]
+    with time_machine.travel(instant, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)
@@ -44,10 +99,12 @@ def _test_settings(settings, tmp_path):
         },
     }
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # each test's journal has its own checkpoints, like its own database state
+    settings.VIGIE_AUDIT_CHECKPOINT_DIR = tmp_path / "audit"
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _postgresql_only(django_db_setup, django_db_blocker):
+def _postgresql_only(_session_clock, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         if connection.vendor != "postgresql":
             pytest.exit(
@@ -81,58 +138,6 @@ def payload(world):
     data["cidff"] = world.organisations["cidff92sud"]
     data["urgency"] = "normal"
     return data
-
-
-@pytest.fixture
-def make_referral(world):
-    """make_referral(state="received", referrer="referrer_ccas", cidff="cidff92sud", **overrides)."""
-    counter = iter(range(10_000))
-
-    def make(state="draft", referrer="referrer_ccas", cidff="cidff92sud", evaluator="eval1_sud", **overrides):
-        data = demo_referral_payload(random.Random(next(counter)), world.organisations)
-        data["cidff"] = world.organisations[cidff]
-        data.update(overrides)
-        author = world.users[referrer]
-        referral = services.referral_create(user=author, data=data)
-        coordinator = next(
-            u for u in world.users.values() if u.role == "cidff_coordinator" and u.organisation_id == referral.cidff_id
-        )
-        for step in STATE_STEPS[state]:
-            if step == "submit":
-                services.referral_submit(user=author, referral_id=referral.pk)
-            elif step == "withdraw":
-                services.referral_withdraw(user=author, referral_id=referral.pk)
-            elif step == "acknowledge":
-                services.referral_acknowledge(user=coordinator, referral_id=referral.pk)
-            elif step == "assign":
-                services.referral_assign(
-                    user=coordinator, referral_id=referral.pk, evaluator_id=world.users[evaluator].pk
-                )
-            elif step == "close":
-                services.referral_close(user=coordinator, referral_id=referral.pk, reason="unreachable")
-        referral.refresh_from_db()
-        return referral
-
-    return make
-
-
-@pytest.fixture
-def make_evaluation(users, make_referral):
-    """make_evaluation(state="validated", yes=("V03", "V04"), **referral_overrides) — CIDFF 92 Sud, eval1."""
-
-    def make(state="draft", yes=("V03", "V04"), unknown=(), eligibility=None, **referral_overrides):
-        referral = make_referral("evaluation", **referral_overrides)
-        evaluator, coordinator = users["eval1_sud"], users["coord_sud"]
-        evaluation = cidff_services.evaluation_create(user=evaluator, referral_id=referral.pk)
-        data = {**COMPLETE, "answers": all_answers(yes, unknown), "eligibility": {**ELIGIBLE, **(eligibility or {})}}
-        cidff_services.evaluation_update(user=evaluator, evaluation_id=evaluation.pk, data=data)
-        for step in EVALUATION_STEPS[state]:
-            actor = evaluator if step == "finalize" else coordinator
-            getattr(cidff_services, f"evaluation_{step}")(user=actor, evaluation_id=evaluation.pk)
-        evaluation.refresh_from_db()
-        return evaluation
-
-    return make
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from accounts.services import user_create, user_deactivate
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ from pypdf import PdfReader
 from cidff.models import Evaluation, EvaluationReport
 from notifications.models import Notification
 from referrals.models import Referral
-from tests.evaluations import COMPLETE, ELIGIBLE, all_answers
+from tests.clock import days_ahead
+from tests.evaluations import all_answers, complete, eligible
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ def test_full_path_from_first_answer_to_the_parquet(api, users, make_referral, d
     assert response.status_code == 400
     assert "28 élément(s) sans réponse" in response.json()["answers"][0] and "narrative" in response.json()
 
-    body = {**COMPLETE, "answers": all_answers(yes=("V03", "V04", "V09"))}
+    body = complete(answers=all_answers(yes=("V03", "V04", "V09")))
     assert patch(evaluator, evaluation, body).status_code == 200
     response = post(evaluator, evaluation, "finalize")
     assert response.status_code == 200, response.json()
@@ -180,9 +181,7 @@ def test_other_eligibility_blocks(api, users, make_evaluation, eligibility, mess
 
 
 def test_ban_ending_before_six_months_is_a_warning_not_a_block(api, users, make_evaluation):
-    import datetime
-
-    soon = (datetime.date.today() + datetime.timedelta(days=40)).isoformat()
+    soon = days_ahead(40).isoformat()
     evaluation = make_evaluation("validated", eligibility={"ban_expiry": soon})
     detail = api(users["coord_sud"]).get(f"/api/v1/evaluations/{evaluation.pk}/").json()
     assert detail["eligibility_check"]["eligible"] and "avant le terme" in detail["eligibility_check"]["warnings"][0]
@@ -248,7 +247,7 @@ def test_evaluation_content_is_encrypted_at_rest(make_evaluation):
     with connection.cursor() as cursor:
         cursor.execute("SELECT CAST(t AS text) FROM cidff_evaluation t WHERE id = %s", [evaluation.pk])
         (row,) = cursor.fetchone()
-    assert "Menaces de mort" not in row and "JAF de Nanterre" not in row and ELIGIBLE["ban_authority"] not in row
+    assert "Menaces de mort" not in row and "JAF de Nanterre" not in row and eligible()["ban_authority"] not in row
 
 
 def test_a_judgement_overtaken_by_the_answers_does_not_block_saving(api, users, make_evaluation):

@@ -17,6 +17,8 @@ PRODUCTION_ENV = {
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "VIGIE_FIELD_KEYS": Fernet.generate_key().decode(),
     "ALLOWED_HOSTS": "vigie.example.fr",
+    "VIGIE_AUDIT_KEY": secrets.token_urlsafe(48),
+    "VIGIE_INDEX_KEY": secrets.token_urlsafe(48),
 }
 
 

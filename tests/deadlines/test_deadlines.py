@@ -1,7 +1,6 @@
 """Deadlines opened and closed by the services, raised once by the scan, only to those who may see."""
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -9,20 +8,16 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from cidff import services as cidff_services
+from core.calendar import add_working_days
 from deadlines.models import Deadline
-from deadlines.services import add_working_days, deadlines_scan
+from deadlines.services import deadlines_scan
 from notifications.models import Notification
 from parquet import services as parquet_services
 from referrals import services
-from tests.parquet.conftest import renewal_report
+from tests.clock import paris
+from tests.factories import renewal_report
 
 pytestmark = pytest.mark.django_db
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def paris(*args) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=PARIS)
 
 
 def told(referral, kind) -> list[str]:
@@ -115,8 +110,14 @@ def test_report_waiting_for_a_decision_reminds_the_jurisdictions_prosecutor_only
     assert deadline(evaluation.referral, "decision").state == "met"
 
 
+def handed_over_on_2_november_2026(active):
+    """A measure that started on Monday 2 November 2026 (term 2 May 2027), whatever the session's date."""
+    with time_machine.travel(paris(2026, 11, 2, 11), tick=True):
+        return active(handover_date=datetime.date(2026, 11, 2))
+
+
 def test_measure_notice_term_and_return_are_raised_in_order(users, active):
-    attribution = active(handover_date=datetime.date(2026, 11, 2))  # term 2027-05-02
+    attribution = handed_over_on_2_november_2026(active)
     referral = attribution.referral
     assert attribution.end_date == datetime.date(2027, 5, 2)
     assert deadline(referral, "reevaluation").due_at == paris(2027, 4, 2, 8)
@@ -164,10 +165,10 @@ def test_measure_notice_term_and_return_are_raised_in_order(users, active):
 
 
 def test_renewal_replaces_the_term_deadlines_without_doubling_them(users, active):
-    attribution = active(handover_date=datetime.date(2026, 11, 2))
+    attribution = handed_over_on_2_november_2026(active)
     referral = attribution.referral
     with time_machine.travel(paris(2027, 4, 10, 10), tick=False):
-        evaluation = renewal_report(users, referral)
+        evaluation = renewal_report(referral)
         parquet_services.decision_create(
             user=users["prosecutor_nanterre"], evaluation_id=evaluation.pk, outcome="renewed"
         )

@@ -14,7 +14,8 @@ from deadlines.models import Deadline
 from deadlines.services import deadlines_scan
 from deadlines.tasks import scan_deadlines
 from notifications.models import Notification
-from tests.deadlines.test_deadlines import detained_until, paris
+from tests.clock import paris
+from tests.deadlines.test_deadlines import detained_until
 from tests.referrals.test_concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,7 +32,7 @@ def wait_for(predicate, timeout=90, message="condition"):
 
 
 def test_overlapping_scans_raise_each_deadline_once(users, make_referral):
-    with time_machine.travel(paris(2026, 11, 27, 10), tick=False):
+    with time_machine.travel(paris(2026, 11, 27, 10), tick=False):  # a Friday: due on Monday at 10:00
         referrals = [make_referral("submitted", urgency="normal") for _ in range(4)]
     moment = paris(2026, 11, 30, 10)
     results = run_concurrently(3, lambda i: deadlines_scan(now=moment))
@@ -53,7 +54,7 @@ def _other_connection(**options):
 def test_a_worker_killed_mid_raise_leaves_nothing_and_the_next_scan_raises_once(
     users, make_referral, broker_url, celery_processes
 ):
-    with time_machine.travel(paris(2026, 11, 2, 10), tick=False):
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=30), tick=False):
         referral = make_referral("submitted", urgency="normal")
     watched = referral.deadlines.get(kind="acknowledgement")
     assert watched.due_at < timezone.now()

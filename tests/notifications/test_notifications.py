@@ -10,7 +10,7 @@ from deadlines.models import Deadline
 from deadlines.services import deadlines_scan
 from notifications.models import Notification, NotificationKind, NotificationPreference
 from notifications.services import notification_send_email, notify
-from tests.deadlines.test_deadlines import paris
+from tests.clock import paris
 
 pytestmark = pytest.mark.django_db
 

@@ -1,11 +1,14 @@
 """Concurrency on PostgreSQL: one decision per report, one holder per phone."""
 
+from unittest import mock
+
 import pytest
 from django.utils import timezone
 
 from core.exceptions import Conflict
 from parquet import services
 from parquet.models import Attribution, Decision, Device
+from tests.factories import DecisionFactory, DeviceFactory
 from tests.referrals.test_concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -13,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_two_prosecutors_deciding_at_once_make_one_decision(users, make_evaluation, world):
     from accounts.services import user_create
-    from tests.conftest import TEST_PASSWORD
+    from tests.factories import TEST_PASSWORD
 
     second = user_create(
         email="substitut.nanterre@vigie.test",
@@ -38,18 +41,11 @@ def test_two_prosecutors_deciding_at_once_make_one_decision(users, make_evaluati
 
 
 def test_fifty_concurrent_handovers_of_one_phone_have_one_winner(users, make_evaluation, world):
-    device = services.device_create(
-        user=users["supervisor"],
-        serial="IMEI3500000050",
-        phone_number="07 50 50 50 50",
-        organisation_id=users["coord_sud"].organisation_id,
-    )
-    decisions = [
-        services.decision_create(
-            user=users["prosecutor_nanterre"], evaluation_id=make_evaluation("sent").pk, outcome="granted"
-        )
-        for _ in range(50)
-    ]
+    device = DeviceFactory(organisation=world.organisations["cidff92sud"])
+    # Committed for real here: each report and decision would be rendered by WeasyPrint (seconds each);
+    # the race is about the handover, so the 100 PDFs of the setup are stubs.
+    with mock.patch("core.pdf.html_to_pdf", return_value=b"%PDF-1.4\n%%EOF\n"):
+        decisions = [DecisionFactory(outcome="granted", evaluation=make_evaluation("sent")) for _ in range(50)]
 
     def hand_over(i):
         return services.attribution_handover(

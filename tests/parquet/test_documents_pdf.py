@@ -21,8 +21,9 @@ from core.files import read_private
 from parquet import services
 from parquet.documents import beneficiary_sheet_data, decision_data, decision_document_render, render_decision_pdf
 from parquet.models import DecisionDocument, DecisionDocumentKind, DocumentStatus
-from tests.evaluations import COMPLETE, ELIGIBLE, all_answers
-from tests.parquet.conftest import renewal_report
+from tests.clock import days_ago, days_ahead
+from tests.evaluations import all_answers, complete, eligible
+from tests.factories import renewal_report
 
 SHA_RE = re.compile(r"SHA-256 des données\s*:\s*([0-9a-f]{64})")
 REASONING = "Menaces réitérées <b>non</b> & danger actuel.\nSecond paragraphe de la motivation."
@@ -36,47 +37,50 @@ FACTS_CANARY = "CANARI-FAITS-e4d1"
 EMAIL_CANARY = "canari.courriel@example.test"
 ELIGIBILITY_CANARY = "CANARI-ELIGIBILITE-0a77"
 
-DOSSIER = {
-    "victim": {
-        "last_name": "Lambert-Rivière",
-        "first_name": "Yasmina",
-        "birth_date": datetime.date(1989, 3, 14),
-        "phone": "06 11 22 33 44",
-        "email": EMAIL_CANARY,
-        "address": "8 allée des Tilleuls, 92160 Antony",
-        "safe_contact": "Passer par sa voisine Mme Roche au 01 46 00 00 00",
-        "safe_times": "Le mardi et le jeudi après 18 h",
-        "language": "tamoul",
-        "interpreter": True,
-        "disability": "Mobilité réduite (fauteuil)",
-    },
-    "author": {
-        "last_name": "Vasseur",
-        "first_name": "Grégory",
-        "birth_date": datetime.date(1982, 11, 30),
-        "description": "Scooter noir immatriculé GH-456-JK",
-        "relationship": "ex_pacs",
-        "custody_status": "on_the_run",
-    },
-    "children": [{"first_name": "Inaya", "birth_date": datetime.date(2018, 6, 1), "residence": "victim"}],
-    "facts": f"Faits détaillés {FACTS_CANARY}.",
-    "measures": [
-        {
-            "type": "oppi",
-            "authority": "JAF de Nanterre",
-            "date": datetime.date.today() - datetime.timedelta(days=3),
-            "no_contact_ban": True,
-            "expiry": datetime.date.today() + datetime.timedelta(days=180),
+
+def dossier() -> dict:
+    """A dossier whose every field the beneficiary sheet may show; one measure in force, one expired."""
+    return {
+        "victim": {
+            "last_name": "Lambert-Rivière",
+            "first_name": "Yasmina",
+            "birth_date": datetime.date(1989, 3, 14),
+            "phone": "06 11 22 33 44",
+            "email": EMAIL_CANARY,
+            "address": "8 allée des Tilleuls, 92160 Antony",
+            "safe_contact": "Passer par sa voisine Mme Roche au 01 46 00 00 00",
+            "safe_times": "Le mardi et le jeudi après 18 h",
+            "language": "tamoul",
+            "interpreter": True,
+            "disability": "Mobilité réduite (fauteuil)",
         },
-        {
-            "type": "composition_penale",
-            "authority": "Autorité expirée Quimper",
-            "date": datetime.date(2021, 1, 4),
-            "no_contact_ban": True,
-            "expiry": datetime.date(2021, 7, 4),
+        "author": {
+            "last_name": "Vasseur",
+            "first_name": "Grégory",
+            "birth_date": datetime.date(1982, 11, 30),
+            "description": "Scooter noir immatriculé GH-456-JK",
+            "relationship": "ex_pacs",
+            "custody_status": "on_the_run",
         },
-    ],
-}
+        "children": [{"first_name": "Inaya", "birth_date": datetime.date(2018, 6, 1), "residence": "victim"}],
+        "facts": f"Faits détaillés {FACTS_CANARY}.",
+        "measures": [
+            {
+                "type": "oppi",
+                "authority": "JAF de Nanterre",
+                "date": days_ago(3),
+                "no_contact_ban": True,
+                "expiry": days_ahead(180),
+            },
+            {
+                "type": "composition_penale",
+                "authority": "Autorité expirée Quimper",
+                "date": datetime.date(2021, 1, 4),
+                "no_contact_ban": True,
+                "expiry": datetime.date(2021, 7, 4),
+            },
+        ],
+    }
 
 
 def pages_text(pdf: bytes) -> list[str]:
@@ -120,12 +124,11 @@ def sent_evaluation(users, make_referral, *, yes=("V03", "V04"), **referral_over
     evaluation = cidff_services.evaluation_create(user=evaluator, referral_id=referral.pk)
     answers = all_answers(yes)
     answers["V04"]["comment"] = COMMENT_CANARY
-    data = {
-        **COMPLETE,
-        "narrative": f"Synthèse de l'évaluatrice {NARRATIVE_CANARY}.",
-        "answers": answers,
-        "eligibility": {**ELIGIBLE, "ban_authority": ELIGIBILITY_CANARY},
-    }
+    data = complete(
+        narrative=f"Synthèse de l'évaluatrice {NARRATIVE_CANARY}.",
+        answers=answers,
+        eligibility=eligible(ban_authority=ELIGIBILITY_CANARY),
+    )
     cidff_services.evaluation_update(user=evaluator, evaluation_id=evaluation.pk, data=data)
     for step, actor in (("finalize", evaluator), ("validate", coordinator), ("send", coordinator)):
         getattr(cidff_services, f"evaluation_{step}")(user=actor, evaluation_id=evaluation.pk)
@@ -182,7 +185,7 @@ def test_decision_pdf_for_each_initial_outcome(decided, outcome, title):
 
 def test_renewal_and_end_decisions_show_the_period_and_the_phone(users, active, stock):
     attribution = active()
-    renewal = renewal_report(users, attribution.referral)
+    renewal = renewal_report(attribution.referral)
     renewed = services.decision_create(
         user=users["prosecutor_nanterre"], evaluation_id=renewal.pk, outcome="renewed", reasoning=REASONING
     )
@@ -198,7 +201,7 @@ def test_renewal_and_end_decisions_show_the_period_and_the_phone(users, active, 
     ):
         assert squeeze(expected) in flat, expected
 
-    second = renewal_report(users, renewed.referral)
+    second = renewal_report(renewed.referral)
     ended = services.decision_create(
         user=users["prosecutor_nanterre"], evaluation_id=second.pk, outcome="ended", reasoning=REASONING
     )
@@ -237,7 +240,8 @@ def test_reasoning_markup_is_text_never_fetched(decided, monkeypatch):
 
 
 def test_beneficiary_sheet_shows_what_the_operator_needs_and_nothing_of_the_evaluation(users, make_referral, stock):
-    evaluation = sent_evaluation(users, make_referral, **DOSSIER)
+    content = dossier()
+    evaluation = sent_evaluation(users, make_referral, **content)
     decision = services.decision_create(
         user=users["prosecutor_nanterre"],
         evaluation_id=evaluation.pk,
@@ -257,7 +261,7 @@ def test_beneficiary_sheet_shows_what_the_operator_needs_and_nothing_of_the_eval
 
     pages, flat, digest = render(decision, DecisionDocumentKind.BENEFICIARY_SHEET)
     assert_frame(decision, pages, digest)
-    victim, author = DOSSIER["victim"], DOSSIER["author"]
+    victim, author = content["victim"], content["author"]
     for expected in (
         "Fiche bénéficiaire",
         "Conduite à tenir",
@@ -337,7 +341,7 @@ def test_beneficiary_sheet_data_is_exactly_what_is_shown(active):
 
 def test_renewal_sheet_shows_the_new_period(users, active, stock):
     attribution = active()
-    renewal = renewal_report(users, attribution.referral)
+    renewal = renewal_report(attribution.referral)
     renewed = services.decision_create(
         user=users["prosecutor_nanterre"], evaluation_id=renewal.pk, outcome="renewed", reasoning=REASONING_CANARY
     )

@@ -15,8 +15,9 @@ from parquet import services
 from parquet.models import Attribution, Decision, Device, DeviceEvent
 from parquet.services import measure_end_date
 from referrals.models import Referral
-from tests.evaluations import COMPLETE, ELIGIBLE, all_answers
-from tests.parquet.conftest import days_ago, renewal_report
+from tests.clock import days_ago
+from tests.evaluations import all_answers, complete
+from tests.factories import renewal_report
 
 pytestmark = pytest.mark.django_db
 
@@ -129,12 +130,14 @@ def test_grant_then_handover_then_operator_and_alerts(
         ({"alert": "x"}, "alert"),
         ({"kind": "panne"}, "kind"),
         ({"arrest": True, "police_intervention": False}, "arrest"),
-        ({"occurred_at": "2099-01-01T10:00:00+01:00"}, "occurred_at"),
+        ({"occurred_at": "tomorrow"}, "occurred_at"),
         ({"occurred_at": "hier"}, "occurred_at"),
     ],
 )
 def test_bad_alerts_are_refused(api, users, active, body, field):
     attribution = active()
+    if body.get("occurred_at") == "tomorrow":  # in the future: refused
+        body = {"occurred_at": (timezone.now() + datetime.timedelta(days=1)).isoformat()}
     payload = {"attribution": attribution.pk, "occurred_at": timezone.now().isoformat(), "kind": "real_alert", **body}
     response = api(users["operator"]).post("/api/v1/alerts/", payload, content_type="application/json")
     assert response.status_code == 400 and field in response.json(), response.json()
@@ -169,7 +172,7 @@ def test_info_request_leads_to_a_complement_and_a_second_report_version(api, use
     complement = cidff_services.evaluation_create(
         user=users["eval1_sud"], referral_id=evaluation.referral_id, kind="complement"
     )
-    data = {**COMPLETE, "answers": all_answers(yes=("V03", "V04", "A08")), "eligibility": ELIGIBLE}
+    data = complete(answers=all_answers(yes=("V03", "V04", "A08")))
     cidff_services.evaluation_update(user=users["eval1_sud"], evaluation_id=complement.pk, data=data)
     cidff_services.evaluation_finalize(user=users["eval1_sud"], evaluation_id=complement.pk)
     cidff_services.evaluation_validate(user=users["coord_sud"], evaluation_id=complement.pk)
@@ -248,7 +251,7 @@ def test_handover_refusals(api, users, decided, stock):
 def test_renewal_opens_a_new_period_on_the_same_phone_without_gap(api, users, active):
     attribution = active(handover_date=days_ago(170))
     referral = attribution.referral
-    renewal = renewal_report(users, referral)
+    renewal = renewal_report(referral)
     assert Referral.objects.get(pk=referral.pk).status == "reevaluation"
     prosecutor = api(users["prosecutor_nanterre"])
     assert decide(prosecutor, renewal.pk, "granted").status_code == 400  # renewal report: renew or end
@@ -268,16 +271,16 @@ def test_renewal_cap_of_the_convention(api, users, active):
     jurisdiction.max_renewals = 1
     jurisdiction.save()
     attribution = active(handover_date=days_ago(170))
-    first = renewal_report(users, attribution.referral)
+    first = renewal_report(attribution.referral)
     assert decide(api(users["prosecutor_nanterre"]), first.pk, "renewed").status_code == 201
-    second = renewal_report(users, attribution.referral)
+    second = renewal_report(attribution.referral)
     response = decide(api(users["prosecutor_nanterre"]), second.pk, "renewed")
     assert response.status_code == 409 and "limite les renouvellements à 1" in response.json()["detail"]
 
 
 def test_end_decision_then_return_to_stock(api, users, active):
     attribution = active(handover_date=days_ago(170))
-    renewal = renewal_report(users, attribution.referral)
+    renewal = renewal_report(attribution.referral)
     prosecutor = api(users["prosecutor_nanterre"])
     assert decide(prosecutor, renewal.pk, "ended").status_code == 400  # reasoning required
     assert decide(prosecutor, renewal.pk, "ended", reasoning="Auteur éloigné durablement.").status_code == 201
@@ -433,6 +436,6 @@ def test_one_renewal_report_at_a_time(users, active):
     from core.exceptions import Conflict
 
     attribution = active(handover_date=days_ago(170))
-    renewal_report(users, attribution.referral)
+    renewal_report(attribution.referral)
     with pytest.raises(Conflict, match="attend déjà la décision"):
         cidff_services.evaluation_create(user=users["eval1_sud"], referral_id=attribution.referral_id, kind="renewal")

@@ -5,31 +5,42 @@ from django.core import mail
 
 from referrals.models import CaseEvent, Referral
 from referrals.workflow import Status
+from tests.clock import days_ago
 
 pytestmark = pytest.mark.django_db
 
-CREATE_BODY = {
-    "urgency": "urgent",
-    "referrer_function": "travailleur_social",
-    "victim": {
-        "last_name": "Exemple",
-        "first_name": "Alice",
-        "birth_date": "1990-04-02",
-        "phone": "06 00 00 00 01",
-        "safe_contact": "Appeler le matin",
-    },
-    "author": {"last_name": "Auteur", "first_name": "Bob", "relationship": "ex_conjoint", "custody_status": "free"},
-    "children": [{"first_name": "Zoé", "birth_date": "2018-01-01", "common_child": True}],
-    "cohabiting": False,
-    "separation_date": "2026-09-01",
-    "facts": "Menaces de mort répétées.",
-    "measures": [{"type": "ordonnance_protection", "authority": "JAF", "date": "2026-10-01", "no_contact_ban": True}],
-    "victim_informed": True,
-}
+
+def create_body() -> dict:
+    """A complete create body: separated three months ago, a protection order two months ago."""
+    return {
+        "urgency": "urgent",
+        "referrer_function": "travailleur_social",
+        "victim": {
+            "last_name": "Exemple",
+            "first_name": "Alice",
+            "birth_date": "1990-04-02",
+            "phone": "06 00 00 00 01",
+            "safe_contact": "Appeler le matin",
+        },
+        "author": {"last_name": "Auteur", "first_name": "Bob", "relationship": "ex_conjoint", "custody_status": "free"},
+        "children": [{"first_name": "Zoé", "birth_date": "2018-01-01", "common_child": True}],
+        "cohabiting": False,
+        "separation_date": days_ago(92).isoformat(),
+        "facts": "Menaces de mort répétées.",
+        "measures": [
+            {
+                "type": "ordonnance_protection",
+                "authority": "JAF",
+                "date": days_ago(62).isoformat(),
+                "no_contact_ban": True,
+            }
+        ],
+        "victim_informed": True,
+    }
 
 
 def create(client, orgs, **changes):
-    body = {**CREATE_BODY, "cidff": orgs["cidff92sud"].pk, **changes}
+    body = {**create_body(), "cidff": orgs["cidff92sud"].pk, **changes}
     return client.post("/api/v1/referrals/", body, content_type="application/json")
 
 

@@ -8,16 +8,10 @@ from django.utils import timezone
 from deadlines.models import Deadline
 from parquet import services
 from referrals.models import Referral
-from tests.parquet.conftest import active, decided, stock  # noqa: F401
-
-
-def current_quarter() -> str:
-    today = timezone.localdate()
-    return f"{today.year}Q{(today.month - 1) // 3 + 1}"
 
 
 @pytest.fixture
-def figures(users, make_referral, make_evaluation, decided, active, stock):  # noqa: F811
+def figures(users, make_referral, make_evaluation, decided, active, stock):
     """Nanterre: 6 submitted dossiers (CIDFF 92 Sud 5, 92 Nord 1) and a draft; Paris: 1 submitted dossier.
 
     CIDFF 92 Sud: 4 reports sent (3 « Danger grave », 1 « Danger à surveiller »), 1 refusal, 2 grants

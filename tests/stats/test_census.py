@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from parquet.models import Device
 from referrals.models import Referral
-from tests.stats.conftest import current_quarter
+from tests.clock import current_quarter
 
 pytestmark = pytest.mark.django_db
 

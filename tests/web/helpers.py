@@ -1,9 +1,8 @@
 """Helpers shared by the web tests: the signalement form as a browser would post it."""
 
-import datetime
 import re
 
-TODAY = datetime.date.today()
+from tests.clock import days_ago, days_ahead
 
 
 def referral_form_data(cidff, **overrides) -> dict:
@@ -27,7 +26,7 @@ def referral_form_data(cidff, **overrides) -> dict:
         "author_custody_status": "free",
         "author_release_date": "",
         "cohabiting": "non",
-        "separation_date": (TODAY - datetime.timedelta(days=40)).isoformat(),
+        "separation_date": days_ago(40).isoformat(),
         "facts": "Menaces de mort répétées depuis la séparation.",
         "victim_informed": "on",
         "enfants-TOTAL_FORMS": "2",
@@ -45,9 +44,9 @@ def referral_form_data(cidff, **overrides) -> dict:
         "mesures-MAX_NUM_FORMS": "50",
         "mesures-0-type": "ordonnance_protection",
         "mesures-0-authority": "JAF de Nanterre",
-        "mesures-0-date": (TODAY - datetime.timedelta(days=10)).isoformat(),
+        "mesures-0-date": days_ago(10).isoformat(),
         "mesures-0-no_contact_ban": "on",
-        "mesures-0-expiry": (TODAY + datetime.timedelta(days=365)).isoformat(),
+        "mesures-0-expiry": days_ahead(365).isoformat(),
         "enregistrer": "1",
     }
     data.update(overrides)
@@ -122,6 +121,6 @@ def eligible_form_fields() -> dict:
         "legal_basis": "contact_ban",
         "ban_framework": "ordonnance_protection",
         "ban_authority": "JAF de Nanterre",
-        "ban_date": (TODAY - datetime.timedelta(days=10)).isoformat(),
-        "ban_expiry": (TODAY + datetime.timedelta(days=365)).isoformat(),
+        "ban_date": days_ago(10).isoformat(),
+        "ban_expiry": days_ahead(365).isoformat(),
     }

@@ -12,6 +12,7 @@ from cidff import services
 from cidff.instruments import definition_items
 from cidff.models import Evaluation
 from notifications.models import Notification
+from tests.clock import days_ago
 from tests.web.helpers import assert_csp_safe, eligible_form_fields, evaluation_form_data
 from tests.web.helpers import text as raw_text
 
@@ -36,7 +37,7 @@ def complete_form(evaluation, **overrides) -> dict:
         all_answers(evaluation, yes=("V03", "V04", "V09")),
         narrative="Entretien au CIDFF : menaces de mort répétées depuis la séparation.",
         recommendation=["phone"],
-        interview_date_1="2026-01-15",
+        interview_date_1=days_ago(5).isoformat(),
         interview_place="Permanence du CIDFF",
         **{**eligible_form_fields(), **overrides},
     )
@@ -136,7 +137,7 @@ def test_a_section_save_posts_the_whole_form_and_keeps_the_answers(api, users, s
         started,
         {**RED_YES, "V01": "no", "S01": "unknown"},
         comment_V03="Deux fois en octobre.",
-        interview_date_1="2026-01-15",
+        interview_date_1=days_ago(5).isoformat(),
         interview_place="Permanence du CIDFF",
         enregistrer="grille-violences",
     )
@@ -147,7 +148,7 @@ def test_a_section_save_posts_the_whole_form_and_keeps_the_answers(api, users, s
     assert started.answers["V03"] == {"answer": "yes", "comment": "Deux fois en octobre."}
     assert started.answers["V04"]["answer"] == "yes" and started.answers["S01"]["answer"] == "unknown"
     assert set(started.answers) == {"V01", "V03", "V04", "S01"}
-    assert started.interview == {"dates": ["2026-01-15"], "place": "Permanence du CIDFF"}
+    assert started.interview == {"dates": [days_ago(5).isoformat()], "place": "Permanence du CIDFF"}
     assert started.status == "draft"
 
     response = client.get(edit_url(started))

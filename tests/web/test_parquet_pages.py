@@ -15,8 +15,9 @@ from parquet import services
 from parquet.models import Alert, Attribution, Decision, DecisionDocumentKind, Device, DeviceEvent, FollowUpContact
 from parquet.services import measure_end_date
 from referrals.models import Referral
-from tests.evaluations import COMPLETE, ELIGIBLE, all_answers
-from tests.parquet.conftest import active, days_ago, decided, renewal_report, stock  # noqa: F401
+from tests.clock import days_ago
+from tests.evaluations import NARRATIVE, all_answers, complete
+from tests.factories import renewal_report
 from tests.web.helpers import assert_csp_safe
 from tests.web.helpers import text as raw_text
 
@@ -85,11 +86,7 @@ def test_the_inbox_lists_the_sent_report_for_nanterre_not_for_paris(api, users, 
     assert api(users["coord_sud"]).get(reverse("decision-inbox")).status_code == 403
 
 
-def test_a_reevaluation_waits_in_the_inbox_only_while_its_renewal_report_is_undecided(
-    api,
-    users,
-    active,  # noqa: F811
-):
+def test_a_reevaluation_waits_in_the_inbox_only_while_its_renewal_report_is_undecided(api, users, active):
     attribution = active(handover_date=days_ago(170))
     referral = attribution.referral
     client = api(users["prosecutor_nanterre"])
@@ -98,7 +95,7 @@ def test_a_reevaluation_waits_in_the_inbox_only_while_its_renewal_report_is_unde
     assert referral.reference not in text(client.get(inbox))  # the CIDFF is re-evaluating
     evaluator, coordinator = users["eval1_sud"], users["coord_sud"]
     renewal = cidff_services.evaluation_create(user=evaluator, referral_id=referral.pk, kind="renewal")
-    data = {**COMPLETE, "answers": all_answers(yes=("V04",)), "eligibility": ELIGIBLE}
+    data = complete(answers=all_answers(yes=("V04",)))
     cidff_services.evaluation_update(user=evaluator, evaluation_id=renewal.pk, data=data)
     cidff_services.evaluation_finalize(user=evaluator, evaluation_id=renewal.pk)
     cidff_services.evaluation_validate(user=coordinator, evaluation_id=renewal.pk)
@@ -159,7 +156,9 @@ def test_the_prosecutor_grants_through_the_form_then_reads_the_signed_decision(a
     assert response["Content-Type"] == "application/pdf"
     from audit.models import AccessEvent
 
-    assert AccessEvent.objects.filter(action="decision.document", actor=users["prosecutor_nanterre"]).exists()
+    assert AccessEvent.objects.filter(
+        action="document.open", object_type="decisiondocument", actor=users["prosecutor_nanterre"]
+    ).exists()
 
 
 def test_a_refusal_without_reasoning_is_refused_in_french_and_nothing_changes(api, users, make_evaluation):
@@ -194,9 +193,9 @@ def test_an_outcome_not_offered_is_refused(api, users, make_evaluation):
     assert not Decision.objects.exists()
 
 
-def test_a_renewal_report_offers_renewal_or_end(api, users, active):  # noqa: F811
+def test_a_renewal_report_offers_renewal_or_end(api, users, active):
     attribution = active(handover_date=days_ago(170))
-    renewal_report(users, attribution.referral)
+    renewal_report(attribution.referral)
     html = text(api(users["prosecutor_nanterre"]).get(decision_url(attribution.referral_id)))
     assert 'value="renewed"' in html and 'value="ended"' in html
     assert 'value="granted"' not in html and "Question posée au CIDFF" not in html
@@ -214,7 +213,7 @@ def test_only_the_prosecutor_of_the_jurisdiction_sees_the_decision_page(api, use
     assert not Decision.objects.exists()
 
 
-def test_decision_documents_are_hidden_from_other_organisations(api, users, decided):  # noqa: F811
+def test_decision_documents_are_hidden_from_other_organisations(api, users, decided):
     decision = decided("granted")
     make_ready(decision)
     url = reverse("decision-document", args=[decision.pk, "decision"])
@@ -227,7 +226,7 @@ def test_decision_documents_are_hidden_from_other_organisations(api, users, deci
 # --- the CIDFF: stock -----------------------------------------------------------------------------------
 
 
-def test_the_stock_page_lists_only_her_cidffs_phones(api, users, stock):  # noqa: F811
+def test_the_stock_page_lists_only_her_cidffs_phones(api, users, stock):
     response = api(users["coord_sud"]).get(reverse("device-list"))
     html = text(response)
     assert response.status_code == 200
@@ -246,7 +245,7 @@ def test_the_stock_page_lists_only_her_cidffs_phones(api, users, stock):  # noqa
     assert api(users["coord_nord"]).get(reverse("device-detail", args=[stock[0].pk])).status_code == 404
 
 
-def test_the_stock_filters_by_state_and_adds_a_phone(api, users, stock):  # noqa: F811
+def test_the_stock_filters_by_state_and_adds_a_phone(api, users, stock):
     client = api(users["coord_sud"])
     services.device_update(user=users["coord_sud"], device_id=stock[1].pk, status="defective", note="Écran")
     html = text(client.get(reverse("device-list") + "?etat=defective"))
@@ -266,7 +265,7 @@ def test_the_stock_filters_by_state_and_adds_a_phone(api, users, stock):  # noqa
     assert response.status_code == 400 and "existe déjà" in text(response)
 
 
-def test_the_coordinator_changes_a_phones_state_and_reads_its_history(api, users, stock):  # noqa: F811
+def test_the_coordinator_changes_a_phones_state_and_reads_its_history(api, users, stock):
     client = api(users["coord_sud"])
     url = reverse("device-detail", args=[stock[0].pk])
     assert client.post(url, {"etat-status": "assigned"}).status_code == 400  # not by hand
@@ -279,7 +278,7 @@ def test_the_coordinator_changes_a_phones_state_and_reads_its_history(api, users
     assert api(users["supervisor"]).post(url, {"etat-status": "in_stock"}).status_code == 403
 
 
-def test_an_assigned_phone_changes_only_by_the_return(api, users, active):  # noqa: F811
+def test_an_assigned_phone_changes_only_by_the_return(api, users, active):
     attribution = active()
     url = reverse("device-detail", args=[attribution.device_id])
     html = text(api(users["coord_sud"]).get(url))
@@ -292,7 +291,7 @@ def test_an_assigned_phone_changes_only_by_the_return(api, users, active):  # no
 # --- the CIDFF: handover ------------------------------------------------------------------------------
 
 
-def test_the_coordinator_hands_a_phone_over_through_the_form(api, users, decided, stock):  # noqa: F811
+def test_the_coordinator_hands_a_phone_over_through_the_form(api, users, decided, stock):
     decision = decided("granted", duration_months=3)
     referral = decision.referral
     client = api(users["coord_sud"])
@@ -328,7 +327,7 @@ def test_the_coordinator_hands_a_phone_over_through_the_form(api, users, decided
     assert client.get(reverse("handover", args=[referral.pk])).status_code == 409
 
 
-def test_a_phone_taken_meanwhile_is_explained_and_the_form_comes_back(api, users, decided, stock):  # noqa: F811
+def test_a_phone_taken_meanwhile_is_explained_and_the_form_comes_back(api, users, decided, stock):
     decision = decided("granted")
     url = reverse("handover", args=[decision.referral_id])
     client = api(users["coord_sud"])
@@ -346,7 +345,7 @@ def test_a_phone_taken_meanwhile_is_explained_and_the_form_comes_back(api, users
     assert not Attribution.objects.exists()
 
 
-def test_the_handover_page_belongs_to_the_dossiers_cidff(api, users, decided, stock):  # noqa: F811
+def test_the_handover_page_belongs_to_the_dossiers_cidff(api, users, decided, stock):
     decision = decided("granted")
     url = reverse("handover", args=[decision.referral_id])
     for key in ("coord_nord", "prosecutor_paris", "operator"):
@@ -359,7 +358,7 @@ def test_the_handover_page_belongs_to_the_dossiers_cidff(api, users, decided, st
 # --- the dossier page: the measure -----------------------------------------------------------------------
 
 
-def test_the_dossier_page_shows_days_left_and_alerts(api, users, active):  # noqa: F811
+def test_the_dossier_page_shows_days_left_and_alerts(api, users, active):
     attribution = active(handover_date=days_ago(10), reasoning="Motivation du parquet.")
     services.alert_create(
         user=users["operator"],
@@ -390,7 +389,7 @@ def test_the_dossier_page_shows_days_left_and_alerts(api, users, active):  # noq
     assert "Contacts de suivi" not in prosecutor
 
 
-def test_the_referrer_never_sees_the_measure_but_reads_the_outcome_notice(api, users, active):  # noqa: F811
+def test_the_referrer_never_sees_the_measure_but_reads_the_outcome_notice(api, users, active):
     attribution = active(reasoning="Motivation confidentielle.")
     html = text(api(users["referrer_ccas"]).get(reverse("referral-detail", args=[attribution.referral_id])))
     assert "Suite donnée" in html and "Téléphone attribué" in html
@@ -398,7 +397,7 @@ def test_the_referrer_never_sees_the_measure_but_reads_the_outcome_notice(api, u
     assert attribution.device.phone_number not in html
 
 
-def test_the_coordinator_starts_the_reevaluation_and_logs_a_follow_up(api, users, active):  # noqa: F811
+def test_the_coordinator_starts_the_reevaluation_and_logs_a_follow_up(api, users, active):
     attribution = active()
     client = api(users["coord_sud"])
     response = measure(client, attribution.referral_id, "suivi", {"date": "", "channel": "phone", "notes": ""})
@@ -422,7 +421,7 @@ def test_the_coordinator_starts_the_reevaluation_and_logs_a_follow_up(api, users
     assert "La réévaluation se lance pendant une mesure en cours." in text(response)
 
 
-def test_withdrawal_for_non_compliance_needs_the_copil_date(api, users, active):  # noqa: F811
+def test_withdrawal_for_non_compliance_needs_the_copil_date(api, users, active):
     attribution = active()
     client = api(users["prosecutor_nanterre"])
     response = measure(client, attribution.referral_id, "retrait", {"reason": "non_compliance", "comment": ""})
@@ -446,7 +445,7 @@ def test_withdrawal_for_non_compliance_needs_the_copil_date(api, users, active):
     assert Referral.objects.get(pk=attribution.referral_id).status == "ended"
 
 
-def test_the_return_puts_the_phone_back_in_stock_and_closes_the_dossier(api, users, active):  # noqa: F811
+def test_the_return_puts_the_phone_back_in_stock_and_closes_the_dossier(api, users, active):
     attribution = active()
     services.attribution_withdraw(user=users["prosecutor_nanterre"], attribution_id=attribution.pk, reason="moved")
     client = api(users["coord_sud"])
@@ -470,7 +469,7 @@ def test_the_return_puts_the_phone_back_in_stock_and_closes_the_dossier(api, use
     assert "Téléphone restitué le" in text(client.get(url))
 
 
-def test_measure_actions_answer_404_to_other_organisations(api, users, active):  # noqa: F811
+def test_measure_actions_answer_404_to_other_organisations(api, users, active):
     attribution = active()
     for key in ("coord_nord", "prosecutor_paris", "operator", "eval_nord"):
         for action, data in (("retrait", {"reason": "moved"}), ("reevaluation", {}), ("suivi", {})):
@@ -483,7 +482,7 @@ def test_measure_actions_answer_404_to_other_organisations(api, users, active): 
 # --- the operator -------------------------------------------------------------------------------------
 
 
-def test_the_operator_lists_active_beneficiaries_and_reads_the_sheet_only(api, users, active):  # noqa: F811
+def test_the_operator_lists_active_beneficiaries_and_reads_the_sheet_only(api, users, active):
     attribution = active(reasoning="Motivation secrète du parquet.")
     referral = attribution.referral
     client = api(users["operator"])
@@ -501,7 +500,7 @@ def test_the_operator_lists_active_beneficiaries_and_reads_the_sheet_only(api, u
     assert referral.victim["last_name"] in html and referral.author["last_name"] in html
     assert referral.victim["safe_contact"] in html and attribution.device.phone_number in html
     for secret in (
-        COMPLETE["narrative"],
+        NARRATIVE,
         "Danger grave",
         "Niveau",
         "Score",
@@ -515,7 +514,7 @@ def test_the_operator_lists_active_beneficiaries_and_reads_the_sheet_only(api, u
     assert client.get(decision_url(referral.pk)).status_code == 404
 
 
-def test_the_operator_reports_an_alert_through_the_form(api, users, active):  # noqa: F811
+def test_the_operator_reports_an_alert_through_the_form(api, users, active):
     attribution = active()
     client = api(users["operator"])
     url = reverse("sheet-alert", args=[attribution.pk])
@@ -552,7 +551,7 @@ def test_the_operator_reports_an_alert_through_the_form(api, users, active):  # 
     assert api(users["coord_sud"]).post(url, posted).status_code == 403
 
 
-def test_the_sheet_pages_answer_404_to_others_and_once_the_measure_ended(api, users, active):  # noqa: F811
+def test_the_sheet_pages_answer_404_to_others_and_once_the_measure_ended(api, users, active):
     attribution = active()
     make_ready(attribution.decision, DecisionDocumentKind.BENEFICIARY_SHEET)
     operator = api(users["operator"])
