@@ -25,7 +25,7 @@ class InstrumentViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = InstrumentSerializer
     lookup_field = "code"
-    lookup_value_regex = "[a-z0-9-]+"
+    lookup_value_converter = "slug"
 
     def get_queryset(self):
         return selectors.instrument_list_active()
@@ -47,7 +47,7 @@ class EvaluationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = Evaluation.objects.none()  # schema generation only; get_queryset decides
 
     def get_queryset(self):
-        return selectors.evaluation_list_visible(user=self.request.user).order_by("-created_at", "-id")
+        return selectors.evaluation_list_visible(user=self.request.user).order_by("-id")
 
     def _detail(self, evaluation, status_code=status.HTTP_200_OK):
         evaluation = selectors.evaluation_get_visible(user=self.request.user, evaluation_id=evaluation.pk)

@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from cidff.eligibility import BAN_FRAMEWORKS, ExceptionGround, LegalBasis, VictimCategory
 from cidff.instruments import ANSWER_LABELS, ANSWERS
 from cidff.models import Recommendation
-from referrals.forms import BLANK, COHABITING_CHOICES, COHABITING_VALUES, DateInput, parse_iso_date
+from core.web import parse_iso_date
+from referrals.forms import BLANK, COHABITING_CHOICES, COHABITING_VALUES, DateInput
 
 INTERVIEW_SLOTS_MIN = 3
 INTERVIEW_SLOTS_MAX = 10

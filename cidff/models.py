@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.fields import EncryptedJSONField, EncryptedTextField
+from core.fields import EncryptedJSONField, EncryptedTextField, PrivateFileNameField
 from referrals.models import Referral
 
 
@@ -104,7 +104,7 @@ class Evaluation(models.Model):
     class Meta:
         verbose_name = "évaluation"
         verbose_name_plural = "évaluations"
-        ordering = ["-created_at"]
+        ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["referral"],
@@ -128,7 +128,7 @@ class EvaluationAddendum(models.Model):
     class Meta:
         verbose_name = "addendum"
         verbose_name_plural = "addenda"
-        ordering = ["created_at", "id"]
+        ordering = ["id"]
 
     def __str__(self):
         return f"Addendum {self.pk}"
@@ -146,7 +146,7 @@ class EvaluationReport(models.Model):
     evaluation = models.OneToOneField(Evaluation, on_delete=models.PROTECT, related_name="report")
     version = models.PositiveSmallIntegerField("version")
     status = models.CharField("état", max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
-    storage_name = models.CharField(max_length=120, blank=True, editable=False)
+    storage_name = PrivateFileNameField(max_length=120, blank=True, editable=False)
     sha256 = models.CharField("SHA-256 du PDF", max_length=64, blank=True)
     data_sha256 = models.CharField("SHA-256 des données", max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

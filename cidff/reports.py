@@ -302,7 +302,7 @@ def _report(evaluation) -> dict:
         "recommendations": [recommendations.get(code, code) for code in evaluation.recommendation or []],
         "addenda": [
             {"author": _person(addendum.author), "created_at": addendum.created_at, "text": text(addendum.text)}
-            for addendum in evaluation.addenda.select_related("author").order_by("created_at", "id")
+            for addendum in evaluation.addenda.select_related("author").order_by("id")
         ],
         "signatures": {
             "evaluator": _person(evaluation.evaluator),

@@ -1,13 +1,13 @@
 """Who sees which evaluation, and the derived figures of an evaluation (score, eligibility)."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cidff.eligibility import eligibility_check
 from cidff.instruments import Score, compute_score
 from cidff.models import Evaluation, EvaluationStatus, Instrument
+from cidff.policies import evaluation_policy
 from core.exceptions import NotFound
-from referrals.selectors import referral_permission_q
 
 
 def instrument_get(*, code: str, version=None) -> Instrument:
@@ -28,31 +28,27 @@ def instrument_list_active() -> QuerySet[Instrument]:
     return Instrument.objects.filter(is_active=True).order_by("code")
 
 
-def evaluation_visible_q(*, user) -> Q:
-    """The CIDFF that holds the dossier (coordinators, assigned evaluator) sees its evaluations;
-    the parquet sees the ones transmitted to it; the referrer never does."""
-    cidff = referral_permission_q(user=user, codename="change_referral", outer="referral") | referral_permission_q(
-        user=user, codename="evaluate_referral", outer="referral"
-    )
-    parquet = referral_permission_q(user=user, codename="decide_referral", outer="referral") & Q(
-        status=EvaluationStatus.SENT
-    )
-    return (cidff | parquet) & ~Q(referral__referrer=user)
-
-
 def evaluation_list_visible(*, user) -> QuerySet[Evaluation]:
-    if not (user.is_authenticated and user.is_active):
-        return Evaluation.objects.none()
-    return Evaluation.objects.filter(evaluation_visible_q(user=user)).select_related(
-        "referral", "instrument", "evaluator", "validated_by", "referral__cidff"
-    )
+    return evaluation_policy.instances_user_has_permission_for(user)
+
+
+def evaluations_sent_latest_first(evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
+    """Transmitted evaluations, the latest report first: by report version, never by a timestamp."""
+    return evaluations.filter(status=EvaluationStatus.SENT).order_by("-report__version", "-id")
+
+
+def evaluation_latest_sent(*, referral) -> Evaluation | None:
+    """The report the parquet decides on (call under the dossier's lock when it decides anything)."""
+    return evaluations_sent_latest_first(referral.evaluations.all()).first()
+
+
+def report_ready_to_send(*, user, referral, action) -> bool:
+    """A report can go to the parquet once an evaluation of the dossier has passed its second reading."""
+    return referral.evaluations.filter(status=EvaluationStatus.VALIDATED).exists()
 
 
 def evaluation_get_visible(*, user, evaluation_id) -> Evaluation:
-    try:
-        return evaluation_list_visible(user=user).get(pk=evaluation_id)
-    except (Evaluation.DoesNotExist, ValueError, TypeError):
-        raise NotFound("Évaluation introuvable.") from None
+    return evaluation_policy.get_visible(user, evaluation_id)
 
 
 def evaluation_score(*, evaluation: Evaluation) -> Score:

@@ -5,14 +5,12 @@ right state (else 409), valid (else 400 with French messages), then write, journ
 enqueue after commit.
 """
 
-from functools import partial
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Organisation, OrganisationKind, Role, User
+from accounts.models import User
 from audit.services import audit_record
 from cidff import reports
 from cidff.instruments import ANSWERS, definition_items, definition_sha256, level_rank, parse_definition
@@ -27,14 +25,16 @@ from cidff.models import (
     Recommendation,
     ReportStatus,
 )
+from cidff.policies import evaluation_policy
 from cidff.selectors import evaluation_eligibility, evaluation_get_visible, evaluation_list_visible, evaluation_score
-from core.exceptions import Conflict, Forbidden, NotFound
-from core.files import read_private, store_private
-from notifications.services import notify
-from referrals import permissions as perms
-from referrals.selectors import referral_coordinators
-from referrals.services import coordinates, referral_lock, referral_move
-from referrals.workflow import Status
+from core.exceptions import Conflict, NotFound
+from core.files import store_private
+from core.jobs import enqueue_on_commit
+from referrals import hooks
+from referrals.policies import referral_policy
+from referrals.selectors import referral_parquet
+from referrals.services import referral_lock, referral_move, stored_document_open
+from referrals.workflow import Audience, NotificationKind, Status
 
 # The dossier state an evaluation of each kind starts from.
 KIND_REFERRAL_STATUS = {
@@ -122,15 +122,6 @@ def _require_state(evaluation, allowed, message: str) -> None:
         raise Conflict(message)
 
 
-def _is_evaluator(user, evaluation) -> bool:
-    return (
-        user.role == Role.EVALUATOR
-        and evaluation.evaluator_id == user.pk
-        and evaluation.referral.evaluator_id == user.pk
-        and user.has_perm(f"referrals.{perms.EVALUATE}", evaluation.referral)
-    )
-
-
 def _validate_answers(definition: dict, answers: dict) -> dict:
     items = definition_items(definition)
     errors, clean = [], {}
@@ -177,12 +168,9 @@ def evaluation_create(*, user: User, referral_id, kind: str = EvaluationKind.INI
         raise ValidationError({"kind": ["Type d'évaluation inconnu."]})
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=referral_id)
-        if not (
-            user.role == Role.EVALUATOR
-            and referral.evaluator_id == user.pk
-            and user.has_perm(f"referrals.{perms.EVALUATE}", referral)
-        ):
-            raise Forbidden("Seule l'évaluatrice à qui le dossier est attribué peut l'évaluer.")
+        referral_policy.require(
+            user, "evaluate", referral, "Seule l'évaluatrice à qui le dossier est attribué peut l'évaluer."
+        )
         if referral.status != KIND_REFERRAL_STATUS[kind]:
             raise Conflict(
                 f"Une évaluation « {EvaluationKind(kind).label} » ne peut pas commencer : "
@@ -215,8 +203,7 @@ def evaluation_update(*, user: User, evaluation_id, data: dict) -> Evaluation:
     """Save what the evaluator has filled so far (answers merge item by item)."""
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
-        if not _is_evaluator(user, evaluation):
-            raise Forbidden("Seule l'évaluatrice du dossier remplit la grille.")
+        evaluation_policy.require(user, "fill", evaluation, "Seule l'évaluatrice du dossier remplit la grille.")
         _require_state(
             evaluation,
             {EvaluationStatus.DRAFT},
@@ -267,8 +254,7 @@ def evaluation_missing(evaluation: Evaluation) -> dict[str, list[str]]:
 def evaluation_finalize(*, user: User, evaluation_id) -> Evaluation:
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
-        if not _is_evaluator(user, evaluation):
-            raise Forbidden("Seule l'évaluatrice du dossier finalise son évaluation.")
+        evaluation_policy.require(user, "fill", evaluation, "Seule l'évaluatrice du dossier finalise son évaluation.")
         _require_state(evaluation, {EvaluationStatus.DRAFT}, "Cette évaluation est déjà finalisée.")
         definition = evaluation.instrument.definition
         computed = evaluation_score(evaluation=evaluation).level
@@ -292,10 +278,8 @@ def evaluation_finalize(*, user: User, evaluation_id) -> Evaluation:
         evaluation.returned_comment = ""
         evaluation.save()
         audit_record(actor=user, action="evaluation.finalize", obj=evaluation)
-        notify(
-            users=referral_coordinators(referral=evaluation.referral),
-            kind="evaluation_finalized",
-            referral=evaluation.referral,
+        hooks.tell(
+            referral=evaluation.referral, kind=NotificationKind.EVALUATION_FINALIZED, audiences=[Audience.COORDINATORS]
         )
     return evaluation
 
@@ -304,8 +288,9 @@ def evaluation_return(*, user: User, evaluation_id, comment: str) -> Evaluation:
     """The second reader sends the evaluation back to its author, with the reason (journaled)."""
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
-        if not coordinates(user, evaluation.referral):
-            raise Forbidden("Seule la coordination du CIDFF assure la seconde lecture.")
+        evaluation_policy.require(
+            user, "second_read", evaluation, "Seule la coordination du CIDFF assure la seconde lecture."
+        )
         _require_state(evaluation, {EvaluationStatus.FINALIZED}, "Seule une évaluation finalisée peut être renvoyée.")
         comment = (comment or "").strip()
         if not comment:
@@ -318,15 +303,21 @@ def evaluation_return(*, user: User, evaluation_id, comment: str) -> Evaluation:
         evaluation.incomplete = False
         evaluation.save()
         audit_record(actor=user, action="evaluation.return", obj=evaluation)
-        notify(users=[evaluation.evaluator], kind="evaluation_returned", referral=evaluation.referral)
+        hooks.tell(
+            referral=evaluation.referral, kind=NotificationKind.EVALUATION_RETURNED, users=[evaluation.evaluator]
+        )
     return evaluation
 
 
 def evaluation_validate(*, user: User, evaluation_id) -> Evaluation:
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
-        if not coordinates(user, evaluation.referral) or evaluation.evaluator_id == user.pk:
-            raise Forbidden("La seconde lecture revient à la coordination du CIDFF, pas à l'autrice de l'évaluation.")
+        evaluation_policy.require(
+            user,
+            "validate",
+            evaluation,
+            "La seconde lecture revient à la coordination du CIDFF, pas à l'autrice de l'évaluation.",
+        )
         _require_state(evaluation, {EvaluationStatus.FINALIZED}, "Seule une évaluation finalisée peut être validée.")
         evaluation.status = EvaluationStatus.VALIDATED
         evaluation.validated_by = user
@@ -339,8 +330,9 @@ def evaluation_validate(*, user: User, evaluation_id) -> Evaluation:
 def evaluation_add_addendum(*, user: User, evaluation_id, text: str) -> EvaluationAddendum:
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
-        if not (_is_evaluator(user, evaluation) or coordinates(user, evaluation.referral)):
-            raise Forbidden("Seuls l'évaluatrice et la coordination du CIDFF complètent une évaluation.")
+        evaluation_policy.require(
+            user, "amend", evaluation, "Seuls l'évaluatrice et la coordination du CIDFF complètent une évaluation."
+        )
         _require_state(
             evaluation,
             {EvaluationStatus.FINALIZED, EvaluationStatus.VALIDATED},
@@ -354,30 +346,21 @@ def evaluation_add_addendum(*, user: User, evaluation_id, text: str) -> Evaluati
     return addendum
 
 
-def _parquet_of(referral) -> Organisation:
-    parquet = Organisation.objects.filter(
-        kind=OrganisationKind.PARQUET, jurisdiction_id=referral.cidff.jurisdiction_id, is_active=True
-    ).first()
-    if parquet is None:
-        raise ValidationError({"parquet": ["Aucun parquet actif pour la juridiction de ce CIDFF."]})
-    return parquet
-
-
 def evaluation_send(*, user: User, evaluation_id) -> Evaluation:
     """Eligibility again, a new report version, the dossier to `report_sent`, the parquet granted."""
-    from cidff.tasks import render_report
-
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
-        if not coordinates(user, evaluation.referral):
-            raise Forbidden("Seule la coordination du CIDFF transmet le rapport au parquet.")
+        evaluation_policy.require(
+            user, "second_read", evaluation, "Seule la coordination du CIDFF transmet le rapport au parquet."
+        )
         _require_state(evaluation, {EvaluationStatus.VALIDATED}, "Seule une évaluation validée peut être transmise.")
         referral = referral_lock(user=user, referral_id=evaluation.referral_id)
         evaluation.referral = referral
         blocks, _ = evaluation_eligibility(evaluation=evaluation)
         if blocks:
             raise ValidationError({"eligibility": blocks})
-        parquet = _parquet_of(referral)
+        if referral_parquet(referral=referral) is None:
+            raise ValidationError({"parquet": ["Aucun parquet actif pour la juridiction de ce CIDFF."]})
         report = EvaluationReport.objects.create(
             referral=referral, evaluation=evaluation, version=referral.reports.count() + 1
         )
@@ -385,13 +368,9 @@ def evaluation_send(*, user: User, evaluation_id) -> Evaluation:
         evaluation.sent_at = timezone.now()
         evaluation.save()
         # A renewal report leaves the dossier in re-evaluation: the prosecutor renews or ends from there.
-        to = Status.REEVALUATION if evaluation.kind == EvaluationKind.RENEWAL else Status.REPORT_SENT
-        referral_move(referral=referral, actor=user, action="report_sent", to=to)
-        perms.grant(actor=user, referral=referral, perms=[perms.VIEW, perms.DECIDE], group=parquet.group)
+        referral_move(referral=referral, actor=user, action="report_sent")
         audit_record(actor=user, action="evaluation.send", obj=evaluation)
-        prosecutors = User.objects.filter(is_active=True, role=Role.PROSECUTOR, organisation=parquet)
-        notify(users=prosecutors, kind="report_sent", referral=referral)
-        transaction.on_commit(partial(render_report.delay, report.pk))
+        enqueue_on_commit("cidff.tasks.render_report", report.pk)
     return evaluation
 
 
@@ -419,10 +398,9 @@ def report_open(*, user: User, evaluation_id) -> tuple[str, bytes]:
     reference = evaluation.referral.reference
     if evaluation.status == EvaluationStatus.SENT:
         report = evaluation.report
-        if report.status != ReportStatus.READY:
-            raise Conflict("Le rapport est en cours de génération : réessayez dans un instant.")
-        data = read_private(report.storage_name)
-        audit_record(actor=user, action="report.download", obj=report)
+        data = stored_document_open(
+            user=user, document=report, busy="Le rapport est en cours de génération : réessayez dans un instant."
+        )
         return f"{reference}-rapport-v{report.version}.pdf", data
     pdf, _ = reports.render_report_pdf(evaluation, version=None)
     audit_record(actor=user, action="report.preview", obj=evaluation)

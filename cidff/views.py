@@ -1,6 +1,6 @@
 """Web pages of the danger evaluation (thin: forms in, cidff.services do the work).
 
-NotFound → 404 and Forbidden → 403 are mapped once by `referrals.views.service_errors`; the views
+NotFound → 404 and Forbidden → 403 are mapped once by `core.web.service_errors`; the views
 that can explain a ValidationError or a Conflict next to a form catch them and render the page
 again with the posted form (nothing typed is lost).
 
@@ -8,9 +8,6 @@ Pages: the evaluator's form (`evaluation-edit`, read-only once finalized or for 
 coordinator's second reading (`evaluation-review`) and the report PDF. The dossier page shows the
 dossier's evaluations through `referral_evaluations`.
 """
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,7 +19,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Role
 from cidff import selectors, services
 from cidff.api import pdf_response
 from cidff.eligibility import BAN_FRAMEWORKS, ExceptionGround, LegalBasis, VictimCategory
@@ -35,10 +31,12 @@ from cidff.models import (
     EvaluationStatus,
     Recommendation,
 )
+from cidff.policies import evaluation_policy
 from core.exceptions import Conflict
-from referrals import selectors as referral_selectors
-from referrals.forms import add_service_errors, parse_iso_date
-from referrals.views import service_errors
+from core.web import PageAction, add_service_errors, parse_iso_date, run_page_action, service_errors
+from referrals.policies import referral_policy
+from referrals.selectors import referral_actions
+from referrals.workflow import Status
 
 # The kind of evaluation a dossier in this state starts (the service checks it again).
 START_KIND = {status: kind for kind, status in services.KIND_REFERRAL_STATUS.items()}
@@ -58,13 +56,9 @@ FIXED_PARTS = {
 # --- small helpers ----------------------------------------------------------------------------------
 
 
-def _is_author(user, evaluation) -> bool:
-    return user.role == Role.EVALUATOR and evaluation.evaluator_id == user.pk
-
-
 def _fills(user, evaluation) -> bool:
     """The evaluator sees the form while her evaluation is a draft; everyone else reads."""
-    return _is_author(user, evaluation) and evaluation.status == EvaluationStatus.DRAFT
+    return evaluation_policy.may_fill(user, evaluation) and evaluation.status == EvaluationStatus.DRAFT
 
 
 def _day(value) -> str:
@@ -169,20 +163,17 @@ def _interview(evaluation) -> dict:
 # --- the dossier page: its evaluations -----------------------------------------------------------------
 
 
-def referral_evaluations(*, user, referral) -> dict | None:
+def referral_evaluations(*, user, referral, bound=None) -> dict | None:
     """The "Évaluation du danger" section of the dossier page, or None when it is not for this user.
 
     Never for the referrer; the parquet sees only the evaluations sent to it (the selector decides).
     """
     if referral.referrer_id == user.pk:
         return None
-    evaluations = list(
-        selectors.evaluation_list_visible(user=user).filter(referral=referral).order_by("-created_at", "-id")
-    )
-    cidff_staff = user.role in (Role.EVALUATOR, Role.CIDFF_COORDINATOR) and user.organisation_id == referral.cidff_id
-    if not evaluations and not cidff_staff:
+    evaluations = list(selectors.evaluation_list_visible(user=user).filter(referral=referral).order_by("-id"))
+    if not evaluations and not referral_policy.may_follow(user, referral):
         return None
-    coordinator = referral_selectors.is_cidff_coordinator(user=user, referral=referral)
+    coordinator = referral_policy.may_coordinate(user, referral)
     reports = {report.evaluation_id: report for report in EvaluationReport.objects.filter(referral=referral)}
     rows = []
     for evaluation in evaluations:
@@ -205,15 +196,14 @@ def referral_evaluations(*, user, referral) -> dict | None:
     kind = START_KIND.get(referral.status)
     can_start = (
         kind is not None
-        and user.role == Role.EVALUATOR
-        and referral.evaluator_id == user.pk
+        and referral_policy.may_evaluate(user, referral)
         and not any(evaluation.status in OPEN_EVALUATION_STATUSES for evaluation in evaluations)
     )
     return {
         "rows": rows,
         "can_start": can_start,
         "start_label": START_LABELS.get(kind, ""),
-        "waiting": referral.status == "evaluation" and not evaluations and referral.evaluator_id is not None,
+        "waiting": referral.status == Status.EVALUATION and not evaluations and referral.evaluator_id is not None,
     }
 
 
@@ -222,7 +212,7 @@ def referral_evaluations(*, user, referral) -> dict | None:
 @service_errors
 def evaluation_start(request, pk):
     """Start the evaluation of a dossier (pk is the dossier's: a conflict page links back to it)."""
-    referral = referral_selectors.referral_get_visible(user=request.user, referral_id=pk)
+    referral = referral_policy.get_visible(request.user, pk)
     kind = START_KIND.get(referral.status, EvaluationKind.INITIAL)
     evaluation = services.evaluation_create(user=request.user, referral_id=pk, kind=kind)
     messages.success(request, f"{EvaluationKind(kind).label} du dossier {referral.reference} commencée.")
@@ -259,7 +249,7 @@ def evaluation_edit(request, evaluation_id):
         return _render_read(request, evaluation, mode="read")
 
     evaluation = selectors.evaluation_get_visible(user=user, evaluation_id=evaluation_id)  # 404 first
-    if not _is_author(user, evaluation):
+    if not evaluation_policy.may_fill(user, evaluation):
         raise PermissionDenied("Seule l'évaluatrice du dossier remplit la grille.")
     if evaluation.status != EvaluationStatus.DRAFT:
         return _conflict(request, evaluation, "L'évaluation est finalisée : ses réponses ne se modifient plus.")
@@ -314,18 +304,19 @@ def _render_read(request, evaluation, *, mode, bound=None, errors=(), status=200
     """Everything the report will contain; the second reader's actions on `mode="review"`."""
     user = request.user
     referral = evaluation.referral
-    coordinator = referral_selectors.is_cidff_coordinator(user=user, referral=referral)
+    coordinator = evaluation_policy.may_second_read(user, evaluation)
     forms = {}
     if mode == "review" and coordinator:
         if evaluation.status == EvaluationStatus.FINALIZED:
             forms["valider"] = EmptyForm(prefix="valider")
             forms["renvoyer"] = ReturnForm(prefix="renvoyer")
-        elif evaluation.status == EvaluationStatus.VALIDATED:
+        elif "report_sent" in referral_actions(user=user, referral=referral):  # the table's step, as on the dossier
             forms["transmettre"] = EmptyForm(prefix="transmettre")
     forms.update({name: form for name, form in (bound or {}).items() if name != "addendum"})
-    may_add = evaluation.status in (EvaluationStatus.FINALIZED, EvaluationStatus.VALIDATED) and (
-        coordinator or _is_author(user, evaluation)
-    )
+    may_add = evaluation.status in (
+        EvaluationStatus.FINALIZED,
+        EvaluationStatus.VALIDATED,
+    ) and evaluation_policy.may_amend(user, evaluation)
     addendum_form = (bound or {}).get("addendum") or (
         AddendumForm(prefix="addendum", initial={"retour": "seconde-lecture" if mode == "review" else "lecture"})
         if may_add
@@ -337,7 +328,7 @@ def _render_read(request, evaluation, *, mode, bound=None, errors=(), status=200
         "evaluation": evaluation,
         "referral": referral,
         "is_coordinator": coordinator,
-        "is_author": _is_author(user, evaluation),
+        "is_author": evaluation.evaluator_id == user.pk,
         "forms": forms,
         "addendum_form": addendum_form,
         "action_errors": list(errors),
@@ -364,25 +355,20 @@ def evaluation_review(request, evaluation_id):
     return _render_read(request, evaluation, mode="review")
 
 
-@dataclass(frozen=True)
-class ReviewAction:
-    form_class: type
-    run: Callable  # (user, evaluation_id, cleaned_data) -> Evaluation
-    success: str
-
-
+# The second reader's actions: run(user, evaluation_id, cleaned_data) -> Evaluation;
+# {reference} and {evaluator} are filled in the success message.
 REVIEW_ACTIONS = {
-    "renvoyer": ReviewAction(
+    "renvoyer": PageAction(
         ReturnForm,
         lambda user, pk, data: services.evaluation_return(user=user, evaluation_id=pk, comment=data["comment"]),
         "Évaluation du dossier {reference} renvoyée à {evaluator}, avec votre commentaire.",
     ),
-    "valider": ReviewAction(
+    "valider": PageAction(
         EmptyForm,
         lambda user, pk, data: services.evaluation_validate(user=user, evaluation_id=pk),
         "Évaluation du dossier {reference} validée (seconde lecture) : elle peut être transmise au parquet.",
     ),
-    "transmettre": ReviewAction(
+    "transmettre": PageAction(
         EmptyForm,
         lambda user, pk, data: services.evaluation_send(user=user, evaluation_id=pk),
         "Rapport d'évaluation du dossier {reference} transmis au parquet.",
@@ -399,22 +385,16 @@ def evaluation_action(request, evaluation_id, action):
         raise Http404("Action inconnue.")
     evaluation = selectors.evaluation_get_visible(user=request.user, evaluation_id=evaluation_id)  # 404 first
     form = spec.form_class(request.POST, prefix=action)
-    errors, status = [], 400
-    if form.is_valid():
-        try:
-            evaluation = spec.run(request.user, evaluation_id, form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except Conflict as exc:
-            errors, status = [exc.message], exc.status_code
-        else:
-            messages.success(
-                request, spec.success.format(reference=evaluation.referral.reference, evaluator=evaluation.evaluator)
-            )
-            return redirect("evaluation-review", evaluation_id=evaluation_id)
+    result = run_page_action(form, lambda data: spec.run(request.user, evaluation_id, data))
+    if result.done:
+        evaluation = result.value
+        messages.success(
+            request, spec.success.format(reference=evaluation.referral.reference, evaluator=evaluation.evaluator)
+        )
+        return redirect("evaluation-review", evaluation_id=evaluation_id)
     evaluation = services.evaluation_read(user=request.user, evaluation_id=evaluation_id)
     bound = {action: form} if form.errors else None
-    return _render_read(request, evaluation, mode="review", bound=bound, errors=errors, status=status)
+    return _render_read(request, evaluation, mode="review", bound=bound, errors=result.errors, status=result.status)
 
 
 @login_required

@@ -2,17 +2,17 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import SimpleRouter
 
 from accounts.api import MeView, OrganisationListView, TokenView, UserListView
 from cidff.api import EvaluationViewSet, InstrumentViewSet
+from core.api import Router
 from deadlines.api import DeadlineViewSet
 from notifications.api import NotificationViewSet
 from parquet.api import AlertViewSet, AttributionViewSet, DecisionViewSet, DeviceViewSet
 from referrals.api import DocumentViewSet, ReferralViewSet
 from stats.api import StatsCensusView, StatsSummaryView
 
-router = SimpleRouter()
+router = Router()  # numeric ids in detail routes
 router.register("referrals", ReferralViewSet, basename="api-referral")
 router.register("documents", DocumentViewSet, basename="api-document")
 router.register("notifications", NotificationViewSet, basename="api-notification")

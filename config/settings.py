@@ -5,6 +5,8 @@ console e-mail, demo mode allowed, keys generated once into ``var/``. ``VIGIE_EN
 demands the real services and secrets and refuses to start without them.
 """
 
+import base64
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,13 +23,63 @@ if VIGIE_ENV not in {"embedded", "production"}:
     raise ImproperlyConfigured(f"VIGIE_ENV doit valoir 'embedded' ou 'production', pas {VIGIE_ENV!r}.")
 PRODUCTION = VIGIE_ENV == "production"
 
-PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "VIGIE_FIELD_KEYS", "ALLOWED_HOSTS")
-if PRODUCTION:
-    missing = [name for name in PRODUCTION_REQUIRED if not env.str(name, default="")]
-    if missing:
-        raise ImproperlyConfigured(
-            "VIGIE_ENV=production refuse de démarrer : variables manquantes : " + ", ".join(missing) + "."
+PRODUCTION_REQUIRED = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "VIGIE_FIELD_KEYS",
+    "ALLOWED_HOSTS",
+    "VIGIE_AUDIT_KEY",  # the audit journal's key
+    "VIGIE_INDEX_KEY",  # the blind index's key: its own, never a field key nor the audit key
+)
+PRODUCTION_MIN_SECRET_KEY = 50  # characters, at least 5 distinct ones (Django's security.W009)
+PRODUCTION_MIN_KEY = 32  # characters of VIGIE_AUDIT_KEY and VIGIE_INDEX_KEY
+
+
+def _fernet_key_valid(key: str) -> bool:
+    """32 bytes in urlsafe base64, exactly as Fernet.generate_key() writes them."""
+    try:
+        return bool(re.fullmatch(r"[A-Za-z0-9_-]{43}=", key)) and len(base64.urlsafe_b64decode(key)) == 32
+    except ValueError:
+        return False
+
+
+def _production_problems() -> list[str]:
+    """What makes this environment unfit for production, in French, naming variables (never their values)."""
+    missing = [name for name in PRODUCTION_REQUIRED if not env.str(name, default="").strip()]
+    problems = ["variables manquantes : " + ", ".join(missing)] if missing else []
+    if env.bool("DEBUG", default=False):
+        problems.append("DEBUG doit être désactivé")
+    wildcards = [
+        host
+        for host in env.list("ALLOWED_HOSTS", default=[])
+        if "*" in host or (host.startswith(".") and "." not in host[1:])
+    ]
+    if wildcards:
+        problems.append(f"ALLOWED_HOSTS ne doit pas contenir de joker ({', '.join(wildcards)}) : nommez chaque hôte")
+    secret = env.str("SECRET_KEY", default="")
+    if secret and (
+        len(secret) < PRODUCTION_MIN_SECRET_KEY or len(set(secret)) < 5 or secret.startswith("django-insecure-")
+    ):
+        problems.append(f"SECRET_KEY est trop faible : {PRODUCTION_MIN_SECRET_KEY} caractères variés au moins")
+    field_keys = [key.strip() for key in env.str("VIGIE_FIELD_KEYS", default="").split(",") if key.strip()]
+    invalid = [str(rank) for rank, key in enumerate(field_keys, 1) if not _fernet_key_valid(key)]
+    if invalid:
+        problems.append(
+            f"VIGIE_FIELD_KEYS : clé n° {', '.join(invalid)} invalide "
+            "(une clé Fernet : 32 octets en base64 urlsafe, comme Fernet.generate_key())"
         )
+    for name in ("VIGIE_AUDIT_KEY", "VIGIE_INDEX_KEY"):
+        if 0 < len(env.str(name, default="").strip()) < PRODUCTION_MIN_KEY:
+            problems.append(f"{name} est trop courte : {PRODUCTION_MIN_KEY} caractères au moins")
+    index_key = env.str("VIGIE_INDEX_KEY", default="").strip()
+    if index_key and (index_key in field_keys or index_key == env.str("VIGIE_AUDIT_KEY", default="").strip()):
+        problems.append("VIGIE_INDEX_KEY doit être une clé à part, ni une clé de VIGIE_FIELD_KEYS ni VIGIE_AUDIT_KEY")
+    return problems
+
+
+if PRODUCTION and (problems := _production_problems()):
+    raise ImproperlyConfigured("VIGIE_ENV=production refuse de démarrer : " + " ; ".join(problems) + ".")
 
 VAR_DIR = Path(env.str("VIGIE_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -54,6 +106,18 @@ VIGIE_FIELD_KEYS = [
     ).split(",")
     if key.strip()
 ]
+# Access journal: HMAC key of its chain (never stored in the database), checkpoints of its head kept
+# outside the database (one file per database in this directory), retention (CNIL: 6 months to 3 years).
+VIGIE_AUDIT_KEY = env.str("VIGIE_AUDIT_KEY", default="").strip() or _embedded_secret(
+    "audit.key", lambda: Fernet.generate_key().decode()
+)
+VIGIE_AUDIT_CHECKPOINT_DIR = Path(env.str("VIGIE_AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit")))
+VIGIE_AUDIT_RETENTION_DAYS = env.int("VIGIE_AUDIT_RETENTION_DAYS", default=365)
+if not 183 <= VIGIE_AUDIT_RETENTION_DAYS <= 1095:
+    raise ImproperlyConfigured(
+        f"VIGIE_AUDIT_RETENTION_DAYS={VIGIE_AUDIT_RETENTION_DAYS} : la conservation du journal doit être comprise "
+        "entre 183 jours (6 mois) et 1095 jours (3 ans)."
+    )
 
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
@@ -88,6 +152,7 @@ INSTALLED_APPS = [
     "notifications",
     "deadlines",
     "stats",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -120,7 +185,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "core.context_processors.navigation",
+                "config.context_processors.navigation",
             ],
         },
     },
@@ -266,8 +331,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 # One beat process in production: it only enqueues the scan; the stored deadlines carry the dates.
 DEADLINE_SCAN_SECONDS = env.int("VIGIE_DEADLINE_SCAN_SECONDS", default=300)
+AUDIT_CHECKPOINT_SECONDS = env.int("VIGIE_AUDIT_CHECKPOINT_SECONDS", default=300)  # journal head, outside the DB
 CELERY_BEAT_SCHEDULE = {
     "scan-deadlines": {"task": "deadlines.tasks.scan_deadlines", "schedule": float(DEADLINE_SCAN_SECONDS)},
+    "checkpoint-audit": {"task": "audit.tasks.checkpoint_journal", "schedule": float(AUDIT_CHECKPOINT_SECONDS)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("VIGIE_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule"))
 
@@ -280,8 +347,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 25,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bounded in size and depth (400 in French); multipart for the uploads.
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -5,19 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from referrals.models import Referral
-
-
-class DeadlineKind(models.TextChoices):
-    ACKNOWLEDGEMENT = "acknowledgement", "Accusé de réception du signalement"
-    EVALUATION = "evaluation", "Transmission du rapport d'évaluation"
-    DECISION = "decision", "Décision du parquet sur le rapport"
-    REEVALUATION = "reevaluation", "Réévaluation avant l'échéance"
-    TERM_REMINDER = "term_reminder", "Échéance de la mesure approchant"
-    TERM = "term", "Échéance de la mesure"
-    DEVICE_RETURN = "device_return", "Restitution du téléphone"
-    AUTHOR_RELEASE = "author_release", "Libération de l'auteur approchant"
-    CONTACT_BAN_END = "contact_ban_end", "Fin de l'interdiction de contact avant l'échéance"
-    MISSED_TESTS = "missed_tests", "Tests périodiques manqués à répétition"
+from referrals.workflow import DeadlineKind
 
 
 class DeadlineState(models.TextChoices):

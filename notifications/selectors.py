@@ -1,11 +1,12 @@
 from django.db.models import QuerySet
 
 from accounts.models import Role
-from notifications.models import Notification, NotificationKind, NotificationPreference
+from notifications.models import Notification, NotificationPreference
+from referrals.workflow import NotificationKind
 
 
 def notification_list(*, user) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user).select_related("referral", "deadline").order_by("-created_at", "-id")
+    return Notification.objects.filter(user=user).select_related("referral", "deadline").order_by("-id")
 
 
 def unread_count(*, user) -> int:

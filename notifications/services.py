@@ -1,7 +1,5 @@
 """Telling people: an in-app notification and an e-mail copy with no personal data."""
 
-from functools import partial
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -10,10 +8,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from core.exceptions import NotFound
+from core.jobs import enqueue_on_commit
 from notifications.models import Notification, NotificationPreference
 from notifications.selectors import notification_preferences
-from referrals.selectors import referral_viewers
+from referrals.selectors import audience_users, referral_viewers
 
 
 def notify(*, users, kind: str, referral, deadline=None) -> list[Notification]:
@@ -21,8 +21,6 @@ def notify(*, users, kind: str, referral, deadline=None) -> list[Notification]:
 
     The e-mail copy goes to those who did not turn it off for this kind.
     """
-    from notifications.tasks import send_notification_email
-
     allowed = referral_viewers(referral=referral).filter(pk__in=[u.pk for u in users])
     created = Notification.objects.bulk_create(
         Notification(user=u, kind=kind, referral=referral, deadline=deadline) for u in allowed
@@ -34,8 +32,16 @@ def notify(*, users, kind: str, referral, deadline=None) -> list[Notification]:
     )
     for notification in created:
         if notification.user_id not in declined:
-            transaction.on_commit(partial(send_notification_email.delay, notification.pk))
+            enqueue_on_commit("notifications.tasks.send_notification_email", notification.pk)
     return created
+
+
+def notice_deliver(*, referral, kind: str, audiences, users, deadline=None) -> None:
+    """The workflow's notice hook: the audiences resolved on the dossier, plus any named users."""
+    recipients = audience_users(referral=referral, audiences=audiences)
+    if users:
+        recipients |= User.objects.filter(pk__in=[user.pk for user in users])
+    notify(users=recipients, kind=kind, referral=referral, deadline=deadline)
 
 
 def notification_send_email(*, notification_id: int) -> bool:

@@ -5,13 +5,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import Role
 from audit.services import audit_record
 from cidff.api import pdf_response
-from core.exceptions import Conflict
-from core.files import read_private
 from parquet import selectors, services
-from parquet.models import Alert, Attribution, Decision, DecisionDocumentKind, Device, DocumentStatus
+from parquet.models import Alert, Attribution, Decision, DecisionDocumentKind, Device
+from parquet.policies import attribution_policy
 from parquet.serializers import (
     AlertCreateSerializer,
     AlertSerializer,
@@ -40,9 +38,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     queryset = Decision.objects.none()  # schema generation only
 
     def get_queryset(self):
-        return (
-            selectors.decision_list_visible(user=self.request.user).prefetch_related("documents").order_by("-signed_at")
-        )
+        return selectors.decision_list_visible(user=self.request.user).prefetch_related("documents").order_by("-id")
 
     @extend_schema(request=DecisionCreateSerializer, responses=DecisionSerializer)
     def create(self, request):
@@ -54,13 +50,8 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["get"])
     def document(self, request, pk=None):
         decision = selectors.decision_get_visible(user=request.user, decision_id=pk)
-        document = decision.documents.filter(kind=DecisionDocumentKind.DECISION).first()
-        if document is None or document.status != DocumentStatus.READY:
-            raise Conflict("Le document est en cours de génération : réessayez dans un instant.")
-        audit_record(actor=request.user, action="decision.document", obj=document)
-        return pdf_response(
-            f"{decision.referral.reference}-decision-{decision.pk}.pdf", read_private(document.storage_name)
-        )
+        data = services.decision_document_open(user=request.user, decision=decision, kind=DecisionDocumentKind.DECISION)
+        return pdf_response(f"{decision.referral.reference}-decision-{decision.pk}.pdf", data)
 
 
 class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
@@ -108,12 +99,12 @@ class AttributionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     queryset = Attribution.objects.none()  # schema generation only
 
     def get_serializer_class(self):
-        if getattr(self.request.user, "role", None) == Role.OPERATOR:
+        if attribution_policy.is_operator(self.request.user):
             return BeneficiarySheetSerializer
         return AttributionSerializer
 
     def get_queryset(self):
-        return selectors.attribution_list_visible(user=self.request.user).order_by("-start_date", "-id")
+        return selectors.attribution_list_visible(user=self.request.user).order_by("-id")
 
     def retrieve(self, request, pk=None):
         attribution = selectors.attribution_get_visible(user=request.user, attribution_id=pk)
@@ -125,12 +116,10 @@ class AttributionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def sheet(self, request, pk=None):
         """The fiche bénéficiaire of this period (operator, CIDFF, parquet)."""
         attribution = selectors.attribution_get_visible(user=request.user, attribution_id=pk)
-        return decision_document_response(
-            user=request.user,
-            decision=attribution.decision,
-            kind=DecisionDocumentKind.BENEFICIARY_SHEET,
-            filename=f"{attribution.referral.reference}-fiche-beneficiaire.pdf",
+        data = services.decision_document_open(
+            user=request.user, decision=attribution.decision, kind=DecisionDocumentKind.BENEFICIARY_SHEET
         )
+        return pdf_response(f"{attribution.referral.reference}-fiche-beneficiaire.pdf", data)
 
     @extend_schema(request=AttributionCreateSerializer, responses=AttributionSerializer)
     def create(self, request):
@@ -162,15 +151,6 @@ class AttributionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         services.attribution_return(user=request.user, attribution_id=pk, **data)
         attribution = selectors.attribution_get_visible(user=request.user, attribution_id=pk)
         return Response(AttributionSerializer(attribution).data)
-
-
-def decision_document_response(*, user, decision, kind: str, filename: str):
-    """A rendered decision document, journaled; 409 while Celery has not produced it yet."""
-    document = decision.documents.filter(kind=kind).first()
-    if document is None or document.status != DocumentStatus.READY:
-        raise Conflict("Le document est en cours de génération : réessayez dans un instant.")
-    audit_record(actor=user, action=f"document.{kind}", obj=document)
-    return pdf_response(filename, read_private(document.storage_name))
 
 
 class AlertViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

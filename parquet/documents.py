@@ -66,7 +66,7 @@ def _decision(decision) -> dict:
     ended_period = None
     if decision.outcome == Outcome.ENDED:
         # The period this decision closes belongs to an earlier decision: the latest one of the dossier.
-        ended_period = _period(referral.attributions.select_related("device").order_by("-start_date", "-id").first())
+        ended_period = _period(referral.attributions.select_related("device").order_by("-id").first())
     return {
         "parquet": _parquet(referral),
         "reference": referral.reference,

@@ -6,6 +6,8 @@ forms turn the posted fields into the services' keyword arguments and put their 
 to the fields (`referrals.forms.add_service_errors`).
 """
 
+import datetime
+
 from django import forms
 from django.utils import timezone
 
@@ -22,6 +24,24 @@ from parquet.services import DEFAULT_DURATION_MONTHS, MANUAL_DEVICE_STATES
 from referrals.forms import BLANK, DateInput
 
 DURATION_CHOICES = [(months, f"{months} mois") for months in range(DEFAULT_DURATION_MONTHS, 0, -1)]
+
+
+class WallClockDateTimeField(forms.DateTimeField):
+    """A Paris wall time; in the hour repeated when clocks go back, the later occurrence unless it is still to come."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip():
+            for fmt in self.input_formats:
+                try:
+                    naive = datetime.datetime.strptime(value.strip(), fmt)
+                except ValueError:
+                    continue
+                zone = timezone.get_current_timezone()
+                first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+                if first.utcoffset() > second.utcoffset():  # the repeated autumn hour
+                    return second if second <= timezone.now() else first
+                break
+        return super().to_python(value)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -238,7 +258,7 @@ class HandoverForm(forms.Form):
         kwargs.setdefault("initial", {"handover_date": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.fields["device"].queryset = device_list_visible(user=user).filter(status=DeviceStatus.IN_STOCK)
-        self.fields["agreement"].queryset = referral.documents.order_by("-created_at", "-id")
+        self.fields["agreement"].queryset = referral.documents.order_by("-id")
 
 
 # --- the measure: withdrawal, re-evaluation, return, follow-up ------------------------------------------
@@ -295,7 +315,7 @@ class FollowUpForm(forms.Form):
 
 
 class AlertForm(forms.Form):
-    occurred_at = forms.DateTimeField(
+    occurred_at = WallClockDateTimeField(
         label="Date et heure de l'alerte",
         widget=DateTimeLocalInput(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],

@@ -8,7 +8,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import Organisation
 from cidff.models import Evaluation
-from core.fields import EncryptedTextField
+from core.fields import EncryptedTextField, PrivateFileNameField
 from referrals.models import Referral
 
 
@@ -42,7 +42,7 @@ class Decision(models.Model):
     class Meta:
         verbose_name = "décision du procureur"
         verbose_name_plural = "décisions du procureur"
-        ordering = ["signed_at", "id"]
+        ordering = ["id"]
         constraints = [
             # One final decision per report (a reservation may precede it): concurrent decisions collide here.
             models.UniqueConstraint(
@@ -84,7 +84,7 @@ class DecisionDocument(models.Model):
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(max_length=20, choices=DecisionDocumentKind.choices)
     status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.PENDING)
-    storage_name = models.CharField(max_length=120, blank=True, editable=False)
+    storage_name = PrivateFileNameField(max_length=120, blank=True, editable=False)
     sha256 = models.CharField(max_length=64, blank=True)
     data_sha256 = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -140,7 +140,7 @@ class DeviceEvent(models.Model):
     class Meta:
         verbose_name = "historique du téléphone"
         verbose_name_plural = "historique des téléphones"
-        ordering = ["created_at", "id"]
+        ordering = ["id"]
 
     def __str__(self):
         return f"{self.device_id} : {self.from_status} → {self.to_status}"
@@ -182,7 +182,7 @@ class Attribution(models.Model):
     class Meta:
         verbose_name = "période d'attribution"
         verbose_name_plural = "périodes d'attribution"
-        ordering = ["start_date", "id"]
+        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["device"], condition=Q(status="active"), name="attribution_one_per_device"),
             models.UniqueConstraint(

@@ -2,102 +2,67 @@
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
-from accounts.models import Role
-from cidff.models import Evaluation, EvaluationKind, EvaluationStatus
-from core.exceptions import NotFound
+from cidff.models import Evaluation, EvaluationKind
+from cidff.selectors import evaluation_latest_sent, evaluations_sent_latest_first
 from parquet.models import (
     INITIAL_OUTCOMES,
     RENEWAL_OUTCOMES,
     Alert,
     Attribution,
-    AttributionGroupObjectPermission,
     AttributionStatus,
-    AttributionUserObjectPermission,
     Decision,
     Device,
     FollowUpContact,
     Outcome,
 )
-from referrals.selectors import referral_permission_q
-from referrals.workflow import Status
+from parquet.policies import alert_policy, attribution_policy, decision_policy, device_policy
+from referrals.policies import referral_policy
+from referrals.workflow import BY_ACTION, Status, Transition
 
 
-def _active(user) -> bool:
-    return user.is_authenticated and user.is_active
+def decision_transition(outcome: str) -> Transition:
+    """The row of the transition table a decision with this outcome takes."""
+    return BY_ACTION[f"decision_{outcome}"]
 
 
-def _case_q(user, outer: str = "referral") -> Q:
-    """The dossier's CIDFF and its parquet (never the referrer, never the operator)."""
-    return (
-        referral_permission_q(user=user, codename="change_referral", outer=outer)
-        | referral_permission_q(user=user, codename="evaluate_referral", outer=outer)
-        | referral_permission_q(user=user, codename="decide_referral", outer=outer)
-    ) & ~Q(**{f"{outer}__referrer": user})
+# The states in which the parquet may decide something (those the decision transitions start from).
+DECIDING_STATES = frozenset().union(*(decision_transition(outcome).sources for outcome in Outcome.values))
 
 
-def attribution_sheet_q(user, outer: str = "pk") -> Q:
-    """The operator's grant: the beneficiary sheet of an active attribution, nothing else."""
-    perm = {"content_object": OuterRef(outer), "permission__codename": "view_attribution"}
-    return Q(Exists(AttributionUserObjectPermission.objects.filter(user=user, **perm))) | Q(
-        Exists(AttributionGroupObjectPermission.objects.filter(group__user=user, **perm))
-    )
+def decision_awaited(*, user, referral, action) -> bool:
+    """A decision of this kind is awaited on the dossier's latest report (computed once per dossier)."""
+    cache = referral.__dict__
+    if "_expected_outcomes" not in cache:
+        cache["_expected_outcomes"] = expected_outcomes(referral, evaluation_latest_sent(referral=referral))
+    return action.removeprefix("decision_") in cache["_expected_outcomes"]
 
 
 def decision_list_visible(*, user) -> QuerySet[Decision]:
-    if not _active(user):
-        return Decision.objects.none()
-    return Decision.objects.filter(_case_q(user)).select_related("referral", "author", "evaluation")
+    return decision_policy.instances_user_has_permission_for(user)
 
 
 def decision_get_visible(*, user, decision_id) -> Decision:
-    try:
-        return decision_list_visible(user=user).get(pk=decision_id)
-    except (Decision.DoesNotExist, ValueError, TypeError):
-        raise NotFound("Décision introuvable.") from None
+    return decision_policy.get_visible(user, decision_id)
 
 
 def attribution_list_visible(*, user) -> QuerySet[Attribution]:
-    """CIDFF and parquet see the periods of their dossiers; the operator sees active sheets only."""
-    if not _active(user):
-        return Attribution.objects.none()
-    operator = attribution_sheet_q(user) & Q(status=AttributionStatus.ACTIVE)
-    return Attribution.objects.filter(_case_q(user) | operator).select_related(
-        "referral", "device", "decision", "referral__cidff"
-    )
+    return attribution_policy.instances_user_has_permission_for(user)
 
 
 def attribution_get_visible(*, user, attribution_id) -> Attribution:
-    try:
-        return attribution_list_visible(user=user).get(pk=attribution_id)
-    except (Attribution.DoesNotExist, ValueError, TypeError):
-        raise NotFound("Attribution introuvable.") from None
+    return attribution_policy.get_visible(user, attribution_id)
 
 
 def alert_list_visible(*, user) -> QuerySet[Alert]:
-    if not _active(user):
-        return Alert.objects.none()
-    operator = attribution_sheet_q(user, outer="attribution") & Q(attribution__status=AttributionStatus.ACTIVE)
-    return Alert.objects.filter(_case_q(user, outer="attribution__referral") | operator).select_related(
-        "attribution", "attribution__referral", "reported_by"
-    )
+    return alert_policy.instances_user_has_permission_for(user)
 
 
 def device_list_visible(*, user) -> QuerySet[Device]:
-    """Supervisors see the whole stock; a CIDFF coordinator her organisation's; nobody else."""
-    if not _active(user):
-        return Device.objects.none()
-    if user.role == Role.SUPERVISOR:
-        return Device.objects.select_related("organisation")
-    if user.role == Role.CIDFF_COORDINATOR:
-        return Device.objects.filter(organisation_id=user.organisation_id).select_related("organisation")
-    return Device.objects.none()
+    return device_policy.instances_user_has_permission_for(user)
 
 
 def device_get_visible(*, user, device_id) -> Device:
-    try:
-        return device_list_visible(user=user).get(pk=device_id)
-    except (Device.DoesNotExist, ValueError, TypeError):
-        raise NotFound("Téléphone introuvable.") from None
+    return device_policy.get_visible(user, device_id)
 
 
 def followup_list(*, referral) -> QuerySet[FollowUpContact]:
@@ -113,17 +78,12 @@ def decision_inbox(*, user):
 
     Each row carries its last sent report (id, kind, date) and the reservation date, if any.
     """
-    from referrals.selectors import referral_list_visible
-
-    last_sent = Evaluation.objects.filter(referral=OuterRef("pk"), status=EvaluationStatus.SENT).order_by(
-        "-sent_at", "-id"
-    )
-    reservation = Decision.objects.filter(referral=OuterRef("pk"), outcome=Outcome.RESERVED).order_by("-signed_at")
+    last_sent = evaluations_sent_latest_first(Evaluation.objects.filter(referral=OuterRef("pk")))
+    reservation = Decision.objects.filter(referral=OuterRef("pk"), outcome=Outcome.RESERVED).order_by("-id")
     decided = Decision.objects.filter(evaluation_id=OuterRef("last_evaluation_id")).exclude(outcome=Outcome.RESERVED)
     return (
-        referral_list_visible(user=user)
-        .filter(referral_permission_q(user=user, codename="decide_referral"))
-        .filter(status__in=[Status.REPORT_SENT, Status.RESERVED, Status.REEVALUATION])
+        referral_policy.instances_user_has_permission_for(user, "decide")
+        .filter(status__in=DECIDING_STATES)
         .annotate(
             last_evaluation_id=Subquery(last_sent.values("pk")[:1]),
             last_kind=Subquery(last_sent.values("kind")[:1]),
@@ -138,16 +98,11 @@ def decision_inbox(*, user):
 
 
 def expected_outcomes(referral, evaluation) -> list[str]:
-    """The outcomes a decision on this report may take now (the service checks it all again)."""
+    """The outcomes a decision on this report may take now: those the transition table allows from
+    the dossier's state, once per report (the service checks it all again)."""
     if evaluation is None:
         return []
-    renewal = evaluation.kind == EvaluationKind.RENEWAL
     if Decision.objects.filter(evaluation=evaluation).exclude(outcome=Outcome.RESERVED).exists():
         return []
-    if renewal:
-        return list(RENEWAL_OUTCOMES) if referral.status == Status.REEVALUATION else []
-    if referral.status == Status.REPORT_SENT:
-        return list(INITIAL_OUTCOMES)
-    if referral.status == Status.RESERVED:
-        return [Outcome.GRANTED, Outcome.REFUSED]
-    return []
+    outcomes = RENEWAL_OUTCOMES if evaluation.kind == EvaluationKind.RENEWAL else INITIAL_OUTCOMES
+    return [outcome for outcome in outcomes if referral.status in decision_transition(outcome).sources]

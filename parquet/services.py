@@ -5,7 +5,6 @@ right state (else 409), valid (else 400), then write, journal, grant/revoke and 
 """
 
 import datetime
-from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
@@ -13,13 +12,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.models import OrganisationKind, Role, User
+from accounts.models import Organisation, OrganisationKind, User
 from audit.services import audit_record
 from cidff.models import Evaluation, EvaluationKind, EvaluationStatus
+from cidff.selectors import evaluation_latest_sent
 from core.exceptions import Conflict, Forbidden, NotFound
-from deadlines.models import DeadlineKind
-from deadlines.services import deadline_missed_tests_check, deadlines_fulfil
-from notifications.services import notify
+from core.jobs import enqueue_on_commit
 from parquet.models import (
     INITIAL_OUTCOMES,
     RENEWAL_OUTCOMES,
@@ -39,13 +37,25 @@ from parquet.models import (
     FollowUpContact,
     Outcome,
 )
-from parquet.selectors import attribution_list_visible, device_list_visible
-from referrals import permissions as perms
-from referrals.selectors import referral_coordinators, referral_prosecutors
-from referrals.services import coordinates, referral_lock, referral_move
-from referrals.workflow import ClosureReason, Status
+from parquet.policies import attribution_policy, device_policy
+from parquet.selectors import attribution_list_visible, decision_transition, device_list_visible
+from referrals import hooks
+from referrals.policies import referral_policy
+from referrals.services import referral_begin, referral_lock, referral_move, stored_document_open
+from referrals.workflow import (
+    BENEFICIARY_REACHED,
+    BY_ACTION,
+    CIDFF_STAFF,
+    MISSED_TEST,
+    ClosureReason,
+    NotificationKind,
+    Status,
+    transition_check,
+)
 
 DEFAULT_DURATION_MONTHS = 6
+# The CIDFF records its contacts with the beneficiary from the decision to the phone's return.
+FOLLOWED_STATES = frozenset({Status.GRANTED, Status.ACTIVE, Status.REEVALUATION, Status.ENDED})
 # Device states a coordinator or supervisor may set by hand (assignment goes through the handover).
 MANUAL_DEVICE_STATES = (
     DeviceStatus.IN_STOCK,
@@ -61,18 +71,7 @@ def measure_end_date(start: datetime.date, months: int) -> datetime.date:
     return start + relativedelta(months=months)
 
 
-def _is_prosecutor(user, referral) -> bool:
-    return user.role == Role.PROSECUTOR and user.has_perm(f"referrals.{perms.DECIDE}", referral)
-
-
-def _cidff_staff(referral):
-    """The CIDFF's coordinators and the dossier's evaluator: those who follow the beneficiary."""
-    return referral_coordinators(referral=referral) | User.objects.filter(pk=referral.evaluator_id, is_active=True)
-
-
 def _operator_groups():
-    from accounts.models import Organisation
-
     return [org.group for org in Organisation.objects.filter(kind=OrganisationKind.OPERATOR, is_active=True)]
 
 
@@ -83,11 +82,9 @@ def _move_device(*, device: Device, actor, to: str, note: str = "") -> None:
 
 
 def _enqueue_documents(decision: Decision, kinds) -> None:
-    from parquet.tasks import render_decision_document
-
     for kind in kinds:
         document = DecisionDocument.objects.create(decision=decision, kind=kind)
-        transaction.on_commit(partial(render_decision_document.delay, document.pk))
+        enqueue_on_commit("parquet.tasks.render_decision_document", document.pk)
 
 
 # --- decisions -------------------------------------------------------------------------------------
@@ -135,8 +132,7 @@ def decision_create(
         raise NotFound("Rapport introuvable.")
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=evaluation.referral_id)
-        if not _is_prosecutor(user, referral):
-            raise Forbidden("Seul un magistrat du parquet de la juridiction décide.")
+        referral_policy.require(user, "decide", referral, "Seul un magistrat du parquet de la juridiction décide.")
         reasoning = (reasoning or "").strip()
         extra = _check_decision_input(
             outcome=outcome,
@@ -145,7 +141,7 @@ def decision_create(
             reserved_until=reserved_until,
             referral=referral,
         )
-        latest = referral.evaluations.filter(status=EvaluationStatus.SENT).order_by("-sent_at", "-id").first()
+        latest = evaluation_latest_sent(referral=referral)
         if latest != evaluation:
             raise Conflict("Ce rapport a été remplacé par une version plus récente : décidez sur le dernier rapport.")
         renewal = evaluation.kind == EvaluationKind.RENEWAL
@@ -156,19 +152,11 @@ def decision_create(
                 if renewal
                 else {"outcome": ["Le renouvellement ou la fin se décident sur un rapport de réévaluation."]}
             )
-        expected = {
-            True: {Status.REEVALUATION},
-            False: {Status.REPORT_SENT}
-            if outcome in (Outcome.INFO_REQUESTED, Outcome.RESERVED)
-            else {
-                Status.REPORT_SENT,
-                Status.RESERVED,
-            },
-        }[renewal]
-        if referral.status not in expected:
-            raise Conflict(
-                f"Aucune décision de ce type n'est attendue : le dossier est « {referral.get_status_display()} »."
-            )
+        transition_check(
+            referral,
+            decision_transition(outcome).action,
+            f"Aucune décision de ce type n'est attendue : le dossier est « {referral.get_status_display()} ».",
+        )
         if renewal and outcome == Outcome.RENEWED:
             cap = referral.cidff.jurisdiction.max_renewals
             done = referral.decisions.filter(outcome=Outcome.RENEWED).count()
@@ -189,36 +177,26 @@ def decision_create(
             raise Conflict("Une décision a déjà été prise sur ce rapport.") from None
         _apply_decision(user=user, referral=referral, decision=decision)
         audit_record(actor=user, action=f"decision.{outcome}", obj=decision)
-        notify(users=_cidff_staff(referral), kind="decision_taken", referral=referral)
-        notify(users=[referral.referrer], kind="outcome_notice", referral=referral)
     return decision
 
 
 def _apply_decision(*, user, referral, decision: Decision) -> None:
     outcome = decision.outcome
     documents = [DecisionDocumentKind.DECISION]
-    if outcome == Outcome.GRANTED:
-        referral_move(referral=referral, actor=user, action="decision_granted", to=Status.GRANTED)
+    action = decision_transition(outcome).action
+    if outcome in (Outcome.GRANTED, Outcome.INFO_REQUESTED):
+        referral_move(referral=referral, actor=user, action=action)
     elif outcome == Outcome.REFUSED:
         referral_move(
             referral=referral,
             actor=user,
-            action="decision_refused",
-            to=Status.CLOSED,
+            action=action,
             closure_reason=ClosureReason.REFUSED,
             closed_at=timezone.now(),
         )
-    elif outcome == Outcome.INFO_REQUESTED:
-        referral_move(referral=referral, actor=user, action="decision_info_requested", to=Status.INFO_REQUESTED)
     elif outcome == Outcome.RESERVED:
         # The release date the prosecutor set is the one Vigie watches from now on.
-        referral_move(
-            referral=referral,
-            actor=user,
-            action="decision_reserved",
-            to=Status.RESERVED,
-            author_release_date=decision.reserved_until,
-        )
+        referral_move(referral=referral, actor=user, action=action, author_release_date=decision.reserved_until)
     elif outcome == Outcome.RENEWED:
         _renew(user=user, referral=referral, decision=decision)
         documents.append(DecisionDocumentKind.BENEFICIARY_SHEET)
@@ -227,7 +205,7 @@ def _apply_decision(*, user, referral, decision: Decision) -> None:
         _end_attribution(
             user=user, attribution=current, status=AttributionStatus.ENDED, reason=ClosureReason.MEASURE_ENDED
         )
-        referral_move(referral=referral, actor=user, action="decision_ended", to=Status.ENDED)
+        referral_move(referral=referral, actor=user, action=action)
     _enqueue_documents(decision, documents)
 
 
@@ -255,7 +233,7 @@ def _renew(*, user, referral, decision: Decision) -> Attribution:
         recorded_by=user,
     )
     _grant_operator(user=user, attribution=renewed)
-    referral_move(referral=referral, actor=user, action="decision_renewed", to=Status.ACTIVE)
+    referral_move(referral=referral, actor=user, action="decision_renewed")
     return renewed
 
 
@@ -295,10 +273,11 @@ def attribution_handover(
         raise NotFound("Décision introuvable.")
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=decision.referral_id)
-        if not coordinates(user, referral):
-            raise Forbidden("Seule la coordination du CIDFF remet le téléphone.")
-        if referral.status != Status.GRANTED or hasattr(decision, "attribution"):
-            raise Conflict("Le téléphone a déjà été remis pour cette décision.")
+        referral_policy.require(user, "coordinate", referral, "Seule la coordination du CIDFF remet le téléphone.")
+        already = "Le téléphone a déjà été remis pour cette décision."
+        transition_check(referral, "handover", already)
+        if hasattr(decision, "attribution"):
+            raise Conflict(already)
         errors = {}
         if consent is not True:
             errors["consent"] = ["Le consentement exprès de la bénéficiaire est indispensable."]
@@ -335,7 +314,7 @@ def attribution_handover(
         except IntegrityError:
             raise Conflict("Ce téléphone ou ce dossier a déjà une attribution en cours.") from None
         _move_device(device=device, actor=user, to=DeviceStatus.ASSIGNED, note=f"Remis — dossier {referral.reference}")
-        referral_move(referral=referral, actor=user, action="handover", to=Status.ACTIVE)
+        referral_move(referral=referral, actor=user, action="handover")
         _grant_operator(user=user, attribution=attribution)
         audit_record(actor=user, action="attribution.handover", obj=attribution)
         _enqueue_documents(decision, [DecisionDocumentKind.BENEFICIARY_SHEET])
@@ -355,15 +334,11 @@ def attribution_withdraw(
     """The prosecutor withdraws the phone before the term; the device is then awaited."""
     with transaction.atomic():
         attribution = _lock_attribution(user=user, attribution_id=attribution_id)
-        if user.role != Role.PROSECUTOR:  # the operator sees the sheet, not the dossier: 403, not 404
-            raise Forbidden("Seul le parquet retire le téléphone.")
+        # the operator sees the sheet, not the dossier: 403 before the dossier's 404
+        attribution_policy.require(user, "withdraw", attribution, "Seul le parquet retire le téléphone.")
         referral = referral_lock(user=user, referral_id=attribution.referral_id)
-        if not _is_prosecutor(user, referral):
-            raise Forbidden("Seul le parquet retire le téléphone.")
-        if attribution.status != AttributionStatus.ACTIVE or referral.status not in (
-            Status.ACTIVE,
-            Status.REEVALUATION,
-        ):
+        transition_check(referral, "withdrawal", "Cette attribution n'est plus en cours.")
+        if attribution.status != AttributionStatus.ACTIVE:
             raise Conflict("Cette attribution n'est plus en cours.")
         errors = {}
         if reason not in WITHDRAWAL_REASONS:
@@ -383,11 +358,8 @@ def attribution_withdraw(
             reason=reason,
             copil_opinion_date=copil_opinion_date if reason == ClosureReason.NON_COMPLIANCE else None,
         )
-        referral_move(
-            referral=referral, actor=user, action="withdrawal", to=Status.ENDED, comment=(comment or "").strip()
-        )
+        referral_move(referral=referral, actor=user, action="withdrawal", comment=(comment or "").strip())
         audit_record(actor=user, action="attribution.withdraw", obj=attribution)
-        notify(users=_cidff_staff(referral), kind="measure_withdrawn", referral=referral)
     return attribution
 
 
@@ -407,13 +379,8 @@ def attribution_end_at_term(*, attribution_id, today: datetime.date | None = Non
         _end_attribution(
             user=None, attribution=attribution, status=AttributionStatus.ENDED, reason=ClosureReason.MEASURE_ENDED
         )
-        referral_move(referral=referral, actor=None, action="term_reached", to=Status.ENDED)
+        referral_move(referral=referral, actor=None, action="term_reached")
         audit_record(actor=None, action="attribution.term_reached", obj=attribution)
-        notify(
-            users=_cidff_staff(referral) | referral_prosecutors(referral=referral),
-            kind="measure_ended",
-            referral=referral,
-        )
     return attribution
 
 
@@ -423,14 +390,14 @@ def attribution_return(
     """The phone is back: to stock (or defective / lost), and the dossier closes."""
     with transaction.atomic():
         attribution = _lock_attribution(user=user, attribution_id=attribution_id)
-        if user.role != Role.CIDFF_COORDINATOR:
-            raise Forbidden("Seule la coordination du CIDFF enregistre la restitution.")
+        attribution_policy.require(
+            user, "record_return", attribution, "Seule la coordination du CIDFF enregistre la restitution."
+        )
         referral = referral_lock(user=user, referral_id=attribution.referral_id)
-        if not coordinates(user, referral):
-            raise Forbidden("Seule la coordination du CIDFF enregistre la restitution.")
-        if referral.status != Status.ENDED or attribution.status == AttributionStatus.ACTIVE:
+        transition_check(referral, "device_returned", "Aucune restitution n'est attendue pour ce dossier.")
+        if attribution.status == AttributionStatus.ACTIVE:
             raise Conflict("Aucune restitution n'est attendue pour ce dossier.")
-        if attribution != referral.attributions.order_by("-start_date", "-id").first():
+        if attribution != referral.attributions.order_by("-id").first():
             raise Conflict("La restitution s'enregistre sur la dernière période de la mesure.")
         errors = {}
         if condition not in dict(DeviceReturn.CONDITIONS):
@@ -459,7 +426,6 @@ def attribution_return(
             referral=referral,
             actor=user,
             action="device_returned",
-            to=Status.CLOSED,
             closure_reason=reason,
             closed_at=timezone.now(),
         )
@@ -470,22 +436,22 @@ def attribution_return(
 def measure_start_reevaluation(*, user: User, referral_id) -> None:
     """Before the term, the CIDFF re-evaluates: the evaluator may then start a renewal evaluation."""
     with transaction.atomic():
-        referral = referral_lock(user=user, referral_id=referral_id)
-        if not coordinates(user, referral):
-            raise Forbidden("Seule la coordination du CIDFF lance la réévaluation.")
-        if referral.status != Status.ACTIVE:
-            raise Conflict("La réévaluation se lance pendant une mesure en cours.")
-        referral_move(referral=referral, actor=user, action="reevaluation", to=Status.REEVALUATION)
-        if referral.evaluator_id:
-            notify(users=[referral.evaluator], kind="reevaluation_due", referral=referral)
+        referral = referral_begin(
+            user=user,
+            referral_id=referral_id,
+            action="reevaluation",
+            forbidden="Seule la coordination du CIDFF lance la réévaluation.",
+            conflict="La réévaluation se lance pendant une mesure en cours.",
+        )
+        referral_move(referral=referral, actor=user, action="reevaluation")
 
 
 def measure_request_reevaluation(*, referral) -> bool:
-    """The notice date is reached: Vigie opens the re-evaluation itself (the deadline scan calls this
+    """The notice date is reached: Vigie opens the re-evaluation itself (the deadline engine calls this
     under the dossier's lock and tells the CIDFF)."""
-    if referral.status != Status.ACTIVE:
+    if referral.status not in BY_ACTION["reevaluation_requested"].sources:
         return False
-    referral_move(referral=referral, actor=None, action="reevaluation_requested", to=Status.REEVALUATION)
+    referral_move(referral=referral, actor=None, action="reevaluation_requested")
     return True
 
 
@@ -493,12 +459,10 @@ def measure_request_reevaluation(*, referral) -> bool:
 
 
 def device_create(*, user: User, serial: str, phone_number: str, organisation_id=None) -> Device:
-    if user.role == Role.CIDFF_COORDINATOR:
-        organisation_id = user.organisation_id
-    elif user.role != Role.SUPERVISOR:
+    if not device_policy.may_stock(user):
         raise Forbidden("Seuls le comité de pilotage et la coordination des CIDFF gèrent le stock.")
-    from accounts.models import Organisation
-
+    if device_policy.own_stock_only(user):
+        organisation_id = user.organisation_id
     organisation = Organisation.objects.filter(pk=organisation_id, kind=OrganisationKind.CIDFF, is_active=True).first()
     if organisation is None:
         raise ValidationError({"organisation": ["Choisissez le CIDFF qui détient le téléphone."]})
@@ -529,12 +493,11 @@ def device_update(*, user: User, device_id, status: str | None = None, note: str
                 raise ValidationError({"status": ["Un téléphone s'attribue par la remise, pas à la main."]})
             _move_device(device=device, actor=user, to=status, note=(note or "").strip()[:300])
         if organisation_id is not None and organisation_id != device.organisation_id:
-            if user.role != Role.SUPERVISOR:
-                raise Forbidden("Seul le comité de pilotage déplace un téléphone d'un CIDFF à l'autre.")
+            device_policy.require(
+                user, "relocate", device, "Seul le comité de pilotage déplace un téléphone d'un CIDFF à l'autre."
+            )
             if device.status == DeviceStatus.ASSIGNED:
                 raise Conflict("Un téléphone attribué ne change pas de CIDFF.")
-            from accounts.models import Organisation
-
             if not Organisation.objects.filter(
                 pk=organisation_id, kind=OrganisationKind.CIDFF, is_active=True
             ).exists():
@@ -550,6 +513,17 @@ def device_update(*, user: User, device_id, status: str | None = None, note: str
             )
         audit_record(actor=user, action="device.update", obj=device)
     return device
+
+
+# --- documents ---------------------------------------------------------------------------------------
+
+
+def decision_document_open(*, user: User, decision: Decision, kind: str) -> bytes:
+    """A decision's rendered PDF (the decision, the beneficiary sheet) of a decision or period `user` may see."""
+    document = decision.documents.filter(kind=kind).first()
+    if document is None:
+        raise NotFound("Document introuvable.")
+    return stored_document_open(user=user, document=document)
 
 
 # --- alerts and follow-up ---------------------------------------------------------------------------
@@ -568,8 +542,9 @@ def alert_create(
     """The operator reports what happened on an active phone."""
     with transaction.atomic():
         attribution = _lock_attribution(user=user, attribution_id=attribution_id)
-        if user.role != Role.OPERATOR:
-            raise Forbidden("Seul l'opérateur de téléassistance signale les alertes.")
+        attribution_policy.require(
+            user, "report_alert", attribution, "Seul l'opérateur de téléassistance signale les alertes."
+        )
         if attribution.status != AttributionStatus.ACTIVE:
             raise Conflict("Cette attribution n'est plus en cours.")
         errors = {}
@@ -594,21 +569,17 @@ def alert_create(
         )
         audit_record(actor=user, action="alert.create", obj=alert)
         if kind == AlertKind.MISSED_TEST:
-            deadline_missed_tests_check(attribution=attribution)
+            hooks.record_fact(referral=attribution.referral, fact=MISSED_TEST, attribution=attribution)
         if kind == AlertKind.REAL:
-            notify(users=_cidff_staff(attribution.referral), kind="alert_reported", referral=attribution.referral)
+            hooks.tell(referral=attribution.referral, kind=NotificationKind.ALERT_REPORTED, audiences=CIDFF_STAFF)
     return alert
 
 
 def followup_create(*, user: User, referral_id, date: datetime.date, channel: str, notes: str) -> FollowUpContact:
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=referral_id)
-        if not (
-            user.role in (Role.CIDFF_COORDINATOR, Role.EVALUATOR)
-            and user.has_perm(f"referrals.{perms.CHANGE}", referral)
-        ):
-            raise Forbidden("Le suivi de la bénéficiaire revient au CIDFF.")
-        if referral.status not in (Status.GRANTED, Status.ACTIVE, Status.REEVALUATION, Status.ENDED):
+        referral_policy.require(user, "follow", referral, "Le suivi de la bénéficiaire revient au CIDFF.")
+        if referral.status not in FOLLOWED_STATES:
             raise Conflict("Le suivi se consigne pendant la mesure.")
         errors = {}
         if channel not in ContactChannel.values:
@@ -622,6 +593,6 @@ def followup_create(*, user: User, referral_id, date: datetime.date, channel: st
         contact = FollowUpContact.objects.create(
             referral=referral, date=date, channel=channel, notes=notes.strip()[:5000], author=user
         )
-        deadlines_fulfil(referral=referral, kind=DeadlineKind.MISSED_TESTS)
+        hooks.record_fact(referral=referral, fact=BENEFICIARY_REACHED)
         audit_record(actor=user, action="followup.create", obj=contact)
     return contact

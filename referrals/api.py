@@ -54,7 +54,7 @@ class ReferralViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return selectors.referral_list_visible(user=self.request.user).order_by("-created_at", "-id")
+        return selectors.referral_list_visible(user=self.request.user).order_by("-id")
 
     def list(self, request, *args, **kwargs):
         audit_record(actor=request.user, action="referral.list")

@@ -6,14 +6,13 @@ and the `data` dict (API shape) the services take, and put the services' errors 
 the fields.
 """
 
-import datetime
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind, Role, User
 from core.files import max_upload_label
+from core.web import add_service_errors, parse_iso_date
 from referrals.models import (
     ChildResidence,
     CustodyStatus,
@@ -83,30 +82,10 @@ def _choice(label, choices, *, help_text="", required=False, blank=True):
     )
 
 
-def parse_iso_date(value):
-    """Dates are stored as ISO strings inside the encrypted JSON."""
-    if isinstance(value, datetime.date) or not value:
-        return value or None
-    try:
-        return datetime.date.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
 def _not_in_future(value, message):
     if value and value > timezone.localdate():
         raise ValidationError(message)
     return value
-
-
-def add_service_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError next to the matching fields (`victim.last_name` → `victim_last_name`)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, messages in exc.message_dict.items():
-        name = key.replace(".", "_")
-        form.add_error(name if name in form.fields else None, messages)
 
 
 # --- the dossier ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import Organisation
-from core.fields import EncryptedJSONField, EncryptedTextField
+from core.fields import EncryptedJSONField, EncryptedTextField, PrivateFileNameField
 from referrals.workflow import ClosureReason, Status
 
 
@@ -141,7 +141,7 @@ class Referral(models.Model):
     class Meta:
         verbose_name = "signalement"
         verbose_name_plural = "signalements"
-        ordering = ["-created_at"]
+        ordering = ["-id"]
         permissions = [
             ("evaluate_referral", "Évaluer le danger"),
             ("decide_referral", "Décider de l'attribution"),
@@ -181,7 +181,7 @@ class CaseEvent(models.Model):
     class Meta:
         verbose_name = "événement du dossier"
         verbose_name_plural = "événements du dossier"
-        ordering = ["created_at", "id"]
+        ordering = ["id"]
 
     def __str__(self):
         return f"{self.action} ({self.from_status} → {self.to_status})"
@@ -212,14 +212,14 @@ class ReferralDocument(models.Model):
     content_type = models.CharField("format", max_length=80)
     size = models.PositiveBigIntegerField("taille (octets)")
     sha256 = models.CharField("SHA-256", max_length=64)
-    storage_name = models.CharField(max_length=80, unique=True, editable=False)
+    storage_name = PrivateFileNameField(max_length=80, unique=True, editable=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     created_at = models.DateTimeField("déposé le", default=timezone.now)
 
     class Meta:
         verbose_name = "pièce jointe"
         verbose_name_plural = "pièces jointes"
-        ordering = ["created_at", "id"]
+        ordering = ["id"]
 
     def __str__(self):
         return f"Pièce {self.pk} ({self.get_kind_display()})"

@@ -1,44 +1,21 @@
 """Every read that decides who sees which dossier: one SQL query joined on the grant tables."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 
-from accounts.models import OrganisationKind, Role, User
-from core.exceptions import Forbidden, NotFound
-from referrals.models import (
-    CaseEvent,
-    Referral,
-    ReferralDocument,
-    ReferralGroupObjectPermission,
-    ReferralUserObjectPermission,
-)
-from referrals.workflow import ClosureReason, Status
-
-
-def referral_permission_q(*, user, codename: str, outer: str = "pk") -> Q:
-    """True for dossiers on which `user` holds `codename`, directly or through a group."""
-    perm = {
-        "content_object": OuterRef(outer),
-        "permission__codename": codename,
-        "permission__content_type__app_label": "referrals",
-    }
-    return Q(Exists(ReferralUserObjectPermission.objects.filter(user=user, **perm))) | Q(
-        Exists(ReferralGroupObjectPermission.objects.filter(group__user=user, **perm))
-    )
+from accounts.models import Organisation, OrganisationKind, Role, User
+from core.exceptions import Forbidden
+from referrals.hooks import guards_pass
+from referrals.models import CaseEvent, Referral, ReferralDocument
+from referrals.policies import document_policy, referral_grants, referral_policy
+from referrals.workflow import SYSTEM, TRANSITIONS, VIEW, Audience, ClosureReason, Status
 
 
 def referral_list_visible(*, user) -> QuerySet[Referral]:
-    if not (user.is_authenticated and user.is_active):
-        return Referral.objects.none()
-    return Referral.objects.filter(referral_permission_q(user=user, codename="view_referral")).select_related(
-        "cidff", "referrer_organisation", "evaluator", "referrer"
-    )
+    return referral_policy.instances_user_has_permission_for(user, "view")
 
 
 def referral_get_visible(*, user, referral_id) -> Referral:
-    try:
-        return referral_list_visible(user=user).get(pk=referral_id)
-    except (Referral.DoesNotExist, ValueError, TypeError):
-        raise NotFound("Dossier introuvable.") from None
+    return referral_policy.get_visible(user, referral_id)
 
 
 def referral_inbox(*, user) -> QuerySet[Referral]:
@@ -51,32 +28,17 @@ def referral_inbox(*, user) -> QuerySet[Referral]:
 
 
 def referral_events(*, referral: Referral) -> QuerySet[CaseEvent]:
-    return referral.events.select_related("actor").order_by("created_at", "id")
-
-
-def referrer_sees_content(*, user, referral: Referral) -> bool:
-    """Once a dossier has left its referrer she follows its status only: no content, no documents."""
-    return referral.referrer_id != user.pk or referral.status == Status.DRAFT
+    return referral.events.select_related("actor").order_by("id")
 
 
 def document_list(*, user, referral: Referral) -> QuerySet[ReferralDocument]:
-    if not referrer_sees_content(user=user, referral=referral):
+    if not referral_policy.may_read_content(user, referral):
         raise Forbidden("Les pièces d'un signalement transmis ne sont plus consultables par le référent.")
-    return referral.documents.select_related("uploaded_by").order_by("created_at", "id")
+    return referral.documents.select_related("uploaded_by").order_by("id")
 
 
 def document_get_visible(*, user, document_id) -> ReferralDocument:
-    if not (user.is_authenticated and user.is_active):
-        raise NotFound("Pièce introuvable.")
-    try:
-        return (
-            ReferralDocument.objects.select_related("referral")
-            .filter(referral_permission_q(user=user, codename="view_referral", outer="referral"))
-            .exclude(Q(referral__referrer=user) & ~Q(referral__status=Status.DRAFT))
-            .get(pk=document_id)
-        )
-    except (ReferralDocument.DoesNotExist, ValueError, TypeError):
-        raise NotFound("Pièce introuvable.") from None
+    return document_policy.get_visible(user, document_id)
 
 
 def referral_warnings(*, referral: Referral) -> list[str]:
@@ -90,14 +52,16 @@ def referral_warnings(*, referral: Referral) -> list[str]:
     return warnings
 
 
-def is_cidff_coordinator(*, user, referral: Referral) -> bool:
-    """A coordinator of the CIDFF that currently holds the dossier."""
-    return user.role == Role.CIDFF_COORDINATOR and user.organisation_id == referral.cidff_id
-
-
 def referral_coordinators(*, referral: Referral) -> QuerySet:
     """The active coordinators of the CIDFF that holds the dossier."""
     return User.objects.filter(is_active=True, role=Role.CIDFF_COORDINATOR, organisation_id=referral.cidff_id)
+
+
+def referral_parquet(*, referral: Referral) -> Organisation | None:
+    """The parquet of the jurisdiction of the CIDFF holding the dossier (the one that decides)."""
+    return Organisation.objects.filter(
+        kind=OrganisationKind.PARQUET, jurisdiction_id=referral.cidff.jurisdiction_id, is_active=True
+    ).first()
 
 
 def referral_prosecutors(*, referral: Referral) -> QuerySet:
@@ -110,17 +74,40 @@ def referral_prosecutors(*, referral: Referral) -> QuerySet:
     )
 
 
+def audience_users(*, referral: Referral, audiences) -> QuerySet:
+    """The active users an audience of the workflow stands for on this dossier (one query)."""
+    users = User.objects.none()
+    for audience in audiences:
+        if audience == Audience.REFERRER:
+            users |= User.objects.filter(pk=referral.referrer_id, is_active=True)
+        elif audience == Audience.COORDINATORS:
+            users |= referral_coordinators(referral=referral)
+        elif audience == Audience.EVALUATOR:
+            users |= User.objects.filter(pk=referral.evaluator_id, is_active=True)
+        elif audience == Audience.PARQUET:
+            users |= referral_prosecutors(referral=referral)
+    return users
+
+
 def referral_viewers(*, referral: Referral) -> QuerySet:
     """Active users allowed to see the dossier (one query on the grant tables)."""
-    perm = {
-        "content_object": referral,
-        "permission__codename": "view_referral",
-        "permission__content_type__app_label": "referrals",
-    }
-    return User.objects.filter(is_active=True).filter(
-        Q(Exists(ReferralUserObjectPermission.objects.filter(user=OuterRef("pk"), **perm)))
-        | Q(Exists(ReferralGroupObjectPermission.objects.filter(group__user=OuterRef("pk"), **perm)))
-    )
+    return User.objects.filter(is_active=True).filter(referral_grants.holders_q(obj=referral, codename=VIEW))
+
+
+def referral_actions(*, user, referral: Referral) -> list[str]:
+    """The transitions `user` may take on the dossier now: what the page draws and the API lists.
+
+    Offered when the state allows it, the dossier policy entitles the user, and the apps' registered
+    guards find what the step needs (a validated evaluation to send, a report to decide on).
+    """
+    return [
+        transition.action
+        for transition in TRANSITIONS
+        if referral.status in transition.sources
+        and transition.by != SYSTEM
+        and referral_policy.user_has_permission_for_instance(user, transition.by, referral)
+        and guards_pass(transition.action, user=user, referral=referral)
+    ]
 
 
 OUTCOME_NOTICES = {

@@ -21,7 +21,8 @@ from referrals.models import (
     Relationship,
     Urgency,
 )
-from referrals.selectors import referral_outcome_notice, referral_warnings, referrer_sees_content
+from referrals.policies import referral_policy
+from referrals.selectors import referral_actions, referral_outcome_notice, referral_warnings
 from referrals.workflow import COORDINATOR_CLOSURE_REASONS, ClosureReason
 
 AUTOMATIC_ACTOR = "Vigie (étape automatique)"
@@ -136,6 +137,9 @@ class ReferralReferrerSerializer(ReferralListSerializer):
 
     closure_reason_label = serializers.CharField(source="get_closure_reason_display")
     outcome_notice = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField(
+        help_text="Codes des transitions que l'utilisateur peut faire maintenant (ceux des boutons de la page)."
+    )
 
     class Meta(ReferralListSerializer.Meta):
         fields = [
@@ -144,10 +148,14 @@ class ReferralReferrerSerializer(ReferralListSerializer):
             "closure_reason",
             "closure_reason_label",
             "outcome_notice",
+            "actions",
         ]
 
     def get_outcome_notice(self, referral) -> str:
         return referral_outcome_notice(referral=referral)
+
+    def get_actions(self, referral) -> list[str]:
+        return referral_actions(user=self.context["request"].user, referral=referral)
 
 
 class ReferralContentMixin(serializers.Serializer):
@@ -210,9 +218,7 @@ class ReferralDetailSerializer(ReferralContentMixin, ReferralReferrerSerializer)
 def referral_serializer_class(*, user, referral) -> type[serializers.Serializer]:
     if referral.referrer_id != user.pk:
         return ReferralDetailSerializer
-    return (
-        ReferralDraftSerializer if referrer_sees_content(user=user, referral=referral) else ReferralReferrerSerializer
-    )
+    return ReferralDraftSerializer if referral_policy.may_read_content(user, referral) else ReferralReferrerSerializer
 
 
 class CaseEventSerializer(serializers.ModelSerializer):

@@ -15,18 +15,20 @@ from accounts.models import Organisation, OrganisationKind, Role, User
 from audit.services import audit_record
 from core.exceptions import Conflict, Forbidden, NotFound
 from core.files import check_upload_size, delete_private, read_private, sniff_content_type, store_private
-from deadlines.services import deadlines_sync
-from notifications.services import notify
+from referrals import hooks
 from referrals import permissions as perms
 from referrals.models import CaseEvent, DocumentKind, ReferenceCounter, Referral, ReferralDocument
-from referrals.selectors import (
-    document_get_visible,
-    is_cidff_coordinator,
-    referral_coordinators,
-    referral_get_visible,
-    referral_list_visible,
+from referrals.policies import referral_policy
+from referrals.selectors import document_get_visible, referral_get_visible, referral_list_visible
+from referrals.workflow import (
+    BY_ACTION,
+    CHANGE,
+    COORDINATOR_CLOSURE_REASONS,
+    VIEW,
+    ClosureReason,
+    Status,
+    transition_check,
 )
-from referrals.workflow import COORDINATOR_CLOSURE_REASONS, ClosureReason, Status, check_transition
 
 PLAIN_FIELDS = ("urgency", "referrer_function", "cohabiting", "separation_date", "facts", "victim_informed")
 LIST_FIELDS = ("children", "complaints", "measures")
@@ -35,9 +37,6 @@ AUTHOR_PLAIN_FIELDS = {
     "custody_status": "author_custody_status",
     "release_date": "author_release_date",
 }
-WITHDRAWABLE = frozenset({Status.SUBMITTED, Status.RECEIVED})
-COORDINATOR_CLOSABLE = frozenset({Status.RECEIVED, Status.EVALUATION})
-
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -61,42 +60,33 @@ def referral_lock(*, user, referral_id) -> Referral:
         raise NotFound("Dossier introuvable.") from None
 
 
-def _require(condition: bool, message: str = "Vous n'avez pas le droit de faire cette action sur ce dossier.") -> None:
-    if not condition:
-        raise Forbidden(message)
+def referral_move(*, referral, actor, action: str, comment: str = "", **changes) -> None:
+    """Take the table's transition `action` on the locked dossier: state, journal, grants, hooks.
 
-
-def _require_state(referral, allowed, message: str) -> None:
-    """Each action names the states it starts from (the table also has self-loops)."""
-    if referral.status not in allowed:
-        raise Conflict(message)
-
-
-def _is_author(user, referral) -> bool:
-    return user.role == Role.REFERRER and referral.referrer_id == user.pk
-
-
-def coordinates(user, referral) -> bool:
-    """The user coordinates the CIDFF holding the dossier and holds its grant (every module asks this)."""
-    return is_cidff_coordinator(user=user, referral=referral) and user.has_perm(f"referrals.{perms.CHANGE}", referral)
-
-
-def referral_move(*, referral, actor, action: str, to: str, comment: str = "", **changes) -> None:
-    """Apply a transition of the table, save it, journal it and re-sync its deadlines.
-
+    The caller has checked the policy and the state (`transition_check`) and holds the row lock.
     `actor` is None for the steps Vigie takes itself at a deadline (term reached, re-evaluation due).
+    Deadlines re-sync and people are told through the hooks the higher apps registered.
     """
-    check_transition(referral.status, to)
+    transition = transition_check(referral, action)
+    before = perms.holders_before(referral, transition)
     from_status = referral.status
-    referral.status = to
+    referral.status = transition.target(from_status)
     for field, value in changes.items():
         setattr(referral, field, value)
     referral.save()
     CaseEvent.objects.create(
-        referral=referral, actor=actor, action=action, from_status=from_status, to_status=to, comment=comment
+        referral=referral,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=referral.status,
+        comment=comment,
     )
     audit_record(actor=actor, action=f"referral.{action}", obj=referral)
-    deadlines_sync(referral=referral)
+    perms.transition_grants_apply(actor=actor, referral=referral, transition=transition, before=before)
+    hooks.transition_done(referral=referral, transition=transition, actor=actor)
+    for kind, audiences in transition.tell:
+        hooks.tell(referral=referral, kind=kind, audiences=audiences)
 
 
 def _next_reference(year: int) -> str:
@@ -170,11 +160,14 @@ def referral_missing_fields(referral: Referral) -> dict[str, str]:
 # --- drafts -------------------------------------------------------------------------------------
 
 
+def _require_draft(referral, message: str) -> None:
+    if referral.status != Status.DRAFT:
+        raise Conflict(message)
+
+
 def referral_create(*, user: User, data: dict) -> Referral:
-    _require(
-        user.role == Role.REFERRER and user.organisation_id is not None and user.has_perm("referrals.add_referral"),
-        "Seul un professionnel référent peut créer un signalement.",
-    )
+    if not referral_policy.may_file(user):
+        raise Forbidden("Seul un professionnel référent peut créer un signalement.")
     if "cidff" not in data:
         raise ValidationError({"cidff": "Choisissez le CIDFF destinataire."})
     if not data.get("referrer_function"):
@@ -185,7 +178,7 @@ def referral_create(*, user: User, data: dict) -> Referral:
         referral.reference = _next_reference(timezone.localdate().year)
         referral.save()
         CaseEvent.objects.create(referral=referral, actor=user, action="create", to_status=Status.DRAFT)
-        perms.grant(actor=user, referral=referral, perms=[perms.VIEW, perms.CHANGE], user=user)
+        perms.grant(actor=user, referral=referral, perms=[VIEW, CHANGE], holder=user)
         audit_record(actor=user, action="referral.create", obj=referral)
     return referral
 
@@ -193,8 +186,8 @@ def referral_create(*, user: User, data: dict) -> Referral:
 def referral_update(*, user: User, referral_id: int, data: dict) -> Referral:
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=referral_id)
-        _require(_is_author(user, referral), "Seul l'auteur du signalement peut le modifier.")
-        _require_state(referral, {Status.DRAFT}, "Un signalement transmis ne se modifie plus.")
+        referral_policy.require(user, "author", referral, "Seul l'auteur du signalement peut le modifier.")
+        _require_draft(referral, "Un signalement transmis ne se modifie plus.")
         _apply_payload(referral, data)
         referral.save()
         audit_record(actor=user, action="referral.update", obj=referral)
@@ -204,8 +197,8 @@ def referral_update(*, user: User, referral_id: int, data: dict) -> Referral:
 def referral_delete_draft(*, user: User, referral_id: int) -> None:
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=referral_id)
-        _require(_is_author(user, referral), "Seul l'auteur du signalement peut le supprimer.")
-        _require_state(referral, {Status.DRAFT}, "Seul un brouillon peut être supprimé.")
+        referral_policy.require(user, "author", referral, "Seul l'auteur du signalement peut le supprimer.")
+        _require_draft(referral, "Seul un brouillon peut être supprimé.")
         names = list(referral.documents.values_list("storage_name", flat=True))
         audit_record(actor=user, action="referral.delete", obj=referral)
         referral.delete()
@@ -215,95 +208,95 @@ def referral_delete_draft(*, user: User, referral_id: int) -> None:
 # --- transitions --------------------------------------------------------------------------------
 
 
+def referral_begin(*, user: User, referral_id, action: str, forbidden: str, conflict: str = "") -> Referral:
+    """Lock the dossier (404 if unseen), check the table's `by` for `action` (403) and its state (409)."""
+    referral = referral_lock(user=user, referral_id=referral_id)
+    transition = BY_ACTION[action]
+    referral_policy.require(user, transition.by, referral, forbidden)
+    transition_check(referral, action, conflict)
+    return referral
+
+
 def referral_submit(*, user: User, referral_id: int) -> Referral:
     with transaction.atomic():
-        referral = referral_lock(user=user, referral_id=referral_id)
-        _require(_is_author(user, referral), "Seul l'auteur du signalement peut le transmettre.")
-        _require_state(referral, {Status.DRAFT}, "Ce signalement a déjà été transmis.")
+        referral = referral_begin(
+            user=user,
+            referral_id=referral_id,
+            action="submit",
+            forbidden="Seul l'auteur du signalement peut le transmettre.",
+            conflict="Ce signalement a déjà été transmis.",
+        )
         missing = referral_missing_fields(referral)
         if missing:
             raise ValidationError(missing)
         if not referral.cidff.is_active:
             raise ValidationError({"cidff": "Ce CIDFF n'est plus actif : choisissez-en un autre."})
-        referral_move(referral=referral, actor=user, action="submit", to=Status.SUBMITTED, submitted_at=timezone.now())
-        perms.revoke(actor=user, referral=referral, perms=[perms.CHANGE], user=user)
-        perms.grant(
-            actor=user, referral=referral, perms=[perms.VIEW, perms.CHANGE], group=referral.cidff.coordinators_group
-        )
-        notify(users=referral_coordinators(referral=referral), kind="referral_submitted", referral=referral)
+        referral_move(referral=referral, actor=user, action="submit", submitted_at=timezone.now())
     return referral
 
 
 def referral_acknowledge(*, user: User, referral_id: int) -> Referral:
     with transaction.atomic():
-        referral = referral_lock(user=user, referral_id=referral_id)
-        _require(coordinates(user, referral), "Seule la coordination du CIDFF destinataire accuse réception.")
-        _require_state(referral, {Status.SUBMITTED}, "La réception de ce signalement a déjà été accusée.")
-        referral_move(
-            referral=referral, actor=user, action="acknowledge", to=Status.RECEIVED, acknowledged_at=timezone.now()
+        referral = referral_begin(
+            user=user,
+            referral_id=referral_id,
+            action="acknowledge",
+            forbidden="Seule la coordination du CIDFF destinataire accuse réception.",
+            conflict="La réception de ce signalement a déjà été accusée.",
         )
-        notify(users=[referral.referrer], kind="referral_acknowledged", referral=referral)
+        referral_move(referral=referral, actor=user, action="acknowledge", acknowledged_at=timezone.now())
     return referral
 
 
 def referral_assign(*, user: User, referral_id: int, evaluator_id) -> Referral:
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=referral_id)
-        _require(coordinates(user, referral), "Seule la coordination du CIDFF attribue les dossiers.")
-        _require_state(
-            referral, {Status.RECEIVED, Status.EVALUATION}, "Seul un dossier reçu ou en évaluation peut être attribué."
-        )
+        action = "reassign" if referral.evaluator_id else "assign"
+        referral_policy.require(user, "coordinate", referral, "Seule la coordination du CIDFF attribue les dossiers.")
+        transition_check(referral, action, "Seul un dossier reçu ou en évaluation peut être attribué.")
         evaluator = User.objects.filter(
             pk=evaluator_id, role=Role.EVALUATOR, organisation_id=referral.cidff_id, is_active=True
         ).first()
         if evaluator is None:
             raise ValidationError({"evaluator": "Choisissez une évaluatrice ou un évaluateur actif de votre CIDFF."})
-        previous = referral.evaluator
-        if previous == evaluator:
+        if referral.evaluator_id == evaluator.pk:
             raise ValidationError({"evaluator": "Le dossier est déjà attribué à cette personne."})
-        action = "reassign" if previous else "assign"
-        referral_move(referral=referral, actor=user, action=action, to=Status.EVALUATION, evaluator=evaluator)
-        evaluator_perms = [perms.VIEW, perms.CHANGE, perms.EVALUATE]
-        if previous is not None:
-            perms.revoke(actor=user, referral=referral, perms=evaluator_perms, user=previous)
-        perms.grant(actor=user, referral=referral, perms=evaluator_perms, user=evaluator)
+        referral_move(referral=referral, actor=user, action=action, evaluator=evaluator)
     return referral
 
 
 def referral_transfer(*, user: User, referral_id: int, cidff_id, reason: str) -> Referral:
     with transaction.atomic():
-        referral = referral_lock(user=user, referral_id=referral_id)
-        _require(coordinates(user, referral), "Seule la coordination du CIDFF peut transférer le dossier.")
-        _require_state(referral, {Status.RECEIVED}, "Seul un dossier reçu et pas encore attribué peut être transféré.")
+        referral = referral_begin(
+            user=user,
+            referral_id=referral_id,
+            action="transfer",
+            forbidden="Seule la coordination du CIDFF peut transférer le dossier.",
+            conflict="Seul un dossier reçu et pas encore attribué peut être transféré.",
+        )
         target = _active_cidff(cidff_id)
         if target.pk == referral.cidff_id:
             raise ValidationError({"cidff": "Le dossier est déjà dans ce CIDFF."})
         reason = (reason or "").strip()
         if not reason:
             raise ValidationError({"reason": "Indiquez le motif du transfert."})
-        old = referral.cidff
-        referral_move(
-            referral=referral, actor=user, action="transfer", to=Status.RECEIVED, comment=reason, cidff=target
-        )
-        perms.revoke(actor=user, referral=referral, perms=[perms.VIEW, perms.CHANGE], group=old.coordinators_group)
-        perms.grant(actor=user, referral=referral, perms=[perms.VIEW, perms.CHANGE], group=target.coordinators_group)
+        referral_move(referral=referral, actor=user, action="transfer", comment=reason, cidff=target)
     return referral
 
 
 def referral_withdraw(*, user: User, referral_id: int, comment: str = "") -> Referral:
     with transaction.atomic():
-        referral = referral_lock(user=user, referral_id=referral_id)
-        _require(_is_author(user, referral), "Seul l'auteur du signalement peut le retirer.")
-        _require_state(
-            referral,
-            WITHDRAWABLE,
-            "Le signalement ne peut plus être retiré : l'évaluation a commencé ou il est clôturé.",
+        referral = referral_begin(
+            user=user,
+            referral_id=referral_id,
+            action="withdraw",
+            forbidden="Seul l'auteur du signalement peut le retirer.",
+            conflict="Le signalement ne peut plus être retiré : l'évaluation a commencé ou il est clôturé.",
         )
         referral_move(
             referral=referral,
             actor=user,
             action="withdraw",
-            to=Status.CLOSED,
             comment=(comment or "").strip(),
             closure_reason=ClosureReason.WITHDRAWN_BY_REFERRER,
             closed_at=timezone.now(),
@@ -313,10 +306,12 @@ def referral_withdraw(*, user: User, referral_id: int, comment: str = "") -> Ref
 
 def referral_close(*, user: User, referral_id: int, reason: str, comment: str = "") -> Referral:
     with transaction.atomic():
-        referral = referral_lock(user=user, referral_id=referral_id)
-        _require(coordinates(user, referral), "Seule la coordination du CIDFF peut clôturer le dossier.")
-        _require_state(
-            referral, COORDINATOR_CLOSABLE, "Ce dossier ne peut pas être clôturé par le CIDFF dans son état actuel."
+        referral = referral_begin(
+            user=user,
+            referral_id=referral_id,
+            action="close",
+            forbidden="Seule la coordination du CIDFF peut clôturer le dossier.",
+            conflict="Ce dossier ne peut pas être clôturé par le CIDFF dans son état actuel.",
         )
         if reason not in COORDINATOR_CLOSURE_REASONS:
             raise ValidationError({"reason": "Choisissez un motif de clôture valide."})
@@ -327,7 +322,6 @@ def referral_close(*, user: User, referral_id: int, reason: str, comment: str = 
             referral=referral,
             actor=user,
             action="close",
-            to=Status.CLOSED,
             comment=comment,
             closure_reason=reason,
             closed_at=timezone.now(),
@@ -356,19 +350,13 @@ def document_upload(*, user: User, referral_id: int, upload, kind: str, descript
         raise ValidationError({"file": "Joignez un fichier."})
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=referral_id)
-        _require(
-            user.has_perm(f"referrals.{perms.CHANGE}", referral),
-            "Vous ne pouvez pas ajouter de pièce à ce dossier.",
-        )
-        _require_state(
-            referral,
-            set(Status) - {Status.CLOSED},
-            "Le dossier est clôturé : aucune pièce ne peut plus y être ajoutée.",
-        )
+        referral_policy.require(user, "change", referral, "Vous ne pouvez pas ajouter de pièce à ce dossier.")
+        if referral.status == Status.CLOSED:
+            raise Conflict("Le dossier est clôturé : aucune pièce ne peut plus y être ajoutée.")
         check_upload_size(upload.size)
         data = upload.read()
         check_upload_size(len(data))
-        content_type = sniff_content_type(data[:8192])
+        content_type = sniff_content_type(data)
         name, digest = store_private(data, folder="documents")
         try:
             document = ReferralDocument.objects.create(
@@ -389,8 +377,18 @@ def document_upload(*, user: User, referral_id: int, upload, kind: str, descript
     return document
 
 
+RENDERING = "Le document est en cours de génération : réessayez dans un instant."
+
+
+def stored_document_open(*, user: User, document, busy: str = RENDERING) -> bytes:
+    """Every stored file of a dossier is opened here: `document` was found among those `user` may see;
+    a rendering not finished yet answers 409 (`busy`); the opening is journaled, then read and decrypted."""
+    if getattr(document, "status", "ready") != "ready":
+        raise Conflict(busy)
+    audit_record(actor=user, action="document.open", obj=document)
+    return read_private(document.storage_name)
+
+
 def document_download(*, user: User, document_id: int) -> tuple[ReferralDocument, bytes]:
     document = document_get_visible(user=user, document_id=document_id)
-    data = read_private(document.storage_name)
-    audit_record(actor=user, action="document.download", obj=document)
-    return document, data
+    return document, stored_document_open(user=user, document=document)

@@ -15,8 +15,9 @@ from django.utils import formats, timezone
 
 from accounts.models import Jurisdiction, Organisation, Role
 from cidff.models import Evaluation, EvaluationKind, EvaluationStatus, Instrument
+from core.calendar import midnight
 from core.exceptions import Forbidden, NotFound
-from deadlines.models import Deadline, DeadlineKind, DeadlineState
+from deadlines.models import Deadline, DeadlineState
 from parquet.models import (
     WITHDRAWAL_REASONS,
     Alert,
@@ -30,7 +31,7 @@ from parquet.models import (
     Outcome,
 )
 from referrals.models import Referral, ReferrerFunction
-from referrals.workflow import ClosureReason
+from referrals.workflow import ClosureReason, DeadlineKind
 
 STATS_ROLES = (Role.SUPERVISOR, Role.CIDFF_COORDINATOR, Role.PROSECUTOR)
 REFUSED = "Les chiffres du dispositif sont réservés au comité de pilotage, à la coordination des CIDFF et au parquet."
@@ -107,12 +108,12 @@ class Period:
 
     @property
     def since(self) -> datetime.datetime:
-        return _local_midnight(self.start)
+        return midnight(self.start)
 
     @property
     def until(self) -> datetime.datetime:
         """The first instant after the period."""
-        return _local_midnight(self.end + datetime.timedelta(days=1))
+        return midnight(self.end + datetime.timedelta(days=1))
 
     def q(self, name: str) -> Q:
         """`name` (a datetime field) within the period."""
@@ -124,10 +125,6 @@ class Period:
             months.append(month)
             month += relativedelta(months=1)
         return months
-
-
-def _local_midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min), timezone.get_default_timezone())
 
 
 def default_period(today: datetime.date | None = None) -> Period:

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
-from referrals.views import service_errors
+from core.web import service_errors
 from stats import charts, selectors
 from stats.exports import census_download
 from stats.forms import CensusForm, PeriodForm

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
-from core.demo import DEMO_PASSWORD, USERS, seed_devices, seed_dossiers, seed_reference
 from deadlines.services import deadlines_scan
+from demo.world import DEMO_PASSWORD, USERS, seed_devices, seed_dossiers, seed_reference
 
 
 class Command(BaseCommand):

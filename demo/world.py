@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Jurisdiction, Organisation, OrganisationKind, Role, User
 from accounts.services import organisation_create, user_create
@@ -95,7 +96,7 @@ FACTS = [
 
 def demo_referral_payload(rng: random.Random, organisations: dict[str, Organisation]) -> dict:
     """A plausible, entirely fictitious dossier."""
-    today = datetime.date.today()
+    today = timezone.localdate()
     return {
         "cidff": organisations[rng.choice(["cidff92sud", "cidff92sud", "cidff92nord"])],
         "urgency": rng.choice(["normal", "normal", "urgent"]),
@@ -380,7 +381,7 @@ def seed_evaluation(rng: random.Random, *, referral, evaluator, coordinator, tar
         code: {"answer": "yes" if code in yes else rng.choice(["no", "no", "unknown"]), "comment": ""}
         for code in answered
     }
-    today = datetime.date.today()
+    today = timezone.localdate()
     services.evaluation_update(
         user=evaluator,
         evaluation_id=evaluation.pk,

@@ -21,8 +21,8 @@ from django.utils import timezone
 from accounts.models import Jurisdiction, OrganisationKind
 from accounts.services import organisation_create
 from cidff.models import Evaluation, EvaluationKind, EvaluationStatus, Instrument
-from core.demo import seed_reference
-from deadlines.models import Deadline, DeadlineKind, DeadlineState
+from deadlines.models import Deadline, DeadlineState
+from demo.world import seed_reference
 from parquet.models import (
     Alert,
     AlertKind,
@@ -36,7 +36,7 @@ from parquet.models import (
 )
 from parquet.services import measure_end_date
 from referrals.models import Referral, ReferrerFunction
-from referrals.workflow import ClosureReason, Status
+from referrals.workflow import ClosureReason, DeadlineKind, Status
 from stats import selectors
 
 BATCH = 5000

@@ -1,0 +1,48 @@
+"""Who sees an evaluation and who may fill, read a second time, amend or send it: one policy."""
+
+from django.db.models import Q
+
+from cidff.models import Evaluation, EvaluationStatus
+from core.policies import ModelPolicy
+from referrals.policies import referral_grants, referral_policy
+from referrals.workflow import CHANGE, DECIDE, EVALUATE
+
+
+class EvaluationPolicy(ModelPolicy):
+    model = Evaluation
+    not_found = "Évaluation introuvable."
+
+    def base_queryset(self):
+        return Evaluation.objects.select_related(
+            "referral", "instrument", "evaluator", "validated_by", "referral__cidff"
+        )
+
+    def visible_q(self, user) -> Q:
+        """The CIDFF that holds the dossier (coordination, assigned evaluator) sees its evaluations;
+        the parquet sees the ones transmitted to it; the referrer never does."""
+        cidff = referral_grants.q(user=user, codename=CHANGE, outer="referral") | referral_grants.q(
+            user=user, codename=EVALUATE, outer="referral"
+        )
+        parquet = referral_grants.q(user=user, codename=DECIDE, outer="referral") & Q(status=EvaluationStatus.SENT)
+        return (cidff | parquet) & ~Q(referral__referrer=user)
+
+    def may_view(self, user, evaluation) -> bool:
+        return self.instances_user_has_permission_for(user).filter(pk=evaluation.pk).exists()
+
+    def may_fill(self, user, evaluation) -> bool:
+        """Its author, while the dossier is still assigned to her."""
+        return evaluation.evaluator_id == user.pk and referral_policy.may_evaluate(user, evaluation.referral)
+
+    def may_second_read(self, user, evaluation) -> bool:
+        """The CIDFF's coordination reads it a second time, sends it back or transmits it."""
+        return referral_policy.may_coordinate(user, evaluation.referral)
+
+    def may_validate(self, user, evaluation) -> bool:
+        """The second reader is never the evaluation's author."""
+        return self.may_second_read(user, evaluation) and evaluation.evaluator_id != user.pk
+
+    def may_amend(self, user, evaluation) -> bool:
+        return self.may_fill(user, evaluation) or self.may_second_read(user, evaluation)
+
+
+evaluation_policy = EvaluationPolicy()

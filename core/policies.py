@@ -1,0 +1,111 @@
+"""One permission policy per model: the single answer to "may this user do this to this object?"
+and "which objects may this user see?".
+
+After Wagtail's permission policies: each guarded model has one policy object, and services,
+selectors, views, serializers and templates all ask it instead of comparing roles or codenames.
+`instances_user_has_permission_for(user, "view")` is one SQL query over the direct grant tables;
+`user_has_permission_for_instance()` answers in memory from the object's grants, fetched once per
+user and object (`granted()`).
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from core.exceptions import Forbidden, NotFound
+
+DENIED = "Vous n'avez pas le droit de faire cette action."
+
+
+def active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+class ObjectGrants:
+    """The object-level grants (django-guardian, direct foreign-key tables) of one model."""
+
+    def __init__(self, *, app_label: str, user_table, group_table):
+        self.app_label = app_label
+        self.user_table = user_table
+        self.group_table = group_table
+
+    def q(self, *, user, codename: str, outer: str = "pk") -> Q:
+        """True for objects on which `user` holds `codename`, directly or through one of their groups."""
+        perm = {
+            "content_object": OuterRef(outer),
+            "permission__codename": codename,
+            "permission__content_type__app_label": self.app_label,
+        }
+        return Q(Exists(self.user_table.objects.filter(user=user, **perm))) | Q(
+            Exists(self.group_table.objects.filter(group__user=user, **perm))
+        )
+
+    def holders_q(self, *, obj, codename: str) -> Q:
+        """For a User queryset: those who hold `codename` on `obj`."""
+        perm = {
+            "content_object": obj,
+            "permission__codename": codename,
+            "permission__content_type__app_label": self.app_label,
+        }
+        return Q(Exists(self.user_table.objects.filter(user=OuterRef("pk"), **perm))) | Q(
+            Exists(self.group_table.objects.filter(group__user=OuterRef("pk"), **perm))
+        )
+
+    def granted(self, user, obj) -> frozenset[str]:
+        """The codenames `user` holds on `obj` (one query, then cached on the object for that user)."""
+        if not active(user):
+            return frozenset()
+        cache = obj.__dict__.setdefault("_granted_codenames", {})
+        if user.pk not in cache:
+            direct = self.user_table.objects.filter(user=user, content_object=obj).values_list("permission__codename")
+            grouped = self.group_table.objects.filter(group__user=user, content_object=obj).values_list(
+                "permission__codename"
+            )
+            cache[user.pk] = frozenset(codename for (codename,) in direct.union(grouped))
+        return cache[user.pk]
+
+    @staticmethod
+    def forget(obj) -> None:
+        """Drop the cached grants once a service has written new ones on `obj`."""
+        obj.__dict__.pop("_granted_codenames", None)
+
+
+class ModelPolicy:
+    """Subclasses set `model`, `not_found`, and write `visible_q()` and one `may_<action>()` per action."""
+
+    model = None
+    not_found = "Élément introuvable."
+
+    def visible_q(self, user) -> Q:
+        raise NotImplementedError
+
+    def base_queryset(self) -> QuerySet:
+        return self.model.objects.all()
+
+    def instances_user_has_permission_for(self, user, action: str = "view") -> QuerySet:
+        """The objects on which `user` may take `action`; "view" is the visibility every list filters by."""
+        if not active(user):
+            return self.model.objects.none()
+        queryset = self.base_queryset().filter(self.visible_q(user))
+        if action != "view":
+            queryset = queryset.filter(self.action_q(user, action))
+        return queryset
+
+    def action_q(self, user, action: str) -> Q:
+        raise NotImplementedError(f"{type(self).__name__} cannot list by « {action} »")
+
+    def get_visible(self, user, pk, queryset: QuerySet | None = None):
+        """The object if `user` may see it; NotFound (404: existence is not disclosed) otherwise."""
+        queryset = self.instances_user_has_permission_for(user) if queryset is None else queryset
+        try:
+            return queryset.get(pk=pk)
+        except (self.model.DoesNotExist, ValueError, TypeError):
+            raise NotFound(self.not_found) from None
+
+    def user_has_permission_for_instance(self, user, action: str, instance) -> bool:
+        if not active(user):
+            return False
+        return bool(getattr(self, f"may_{action}")(user, instance))
+
+    def require(self, user, action: str, instance, message: str = DENIED) -> None:
+        """Forbidden (403) unless `user` may take `action` on a visible `instance`."""
+        if not self.user_has_permission_for_instance(user, action, instance):
+            raise Forbidden(message)

@@ -1,0 +1,139 @@
+"""Who may see a dossier or its documents, and do what to them: the dossier's one policy.
+
+Seeing comes from object grants written by the transitions (see `referrals.workflow`); acting
+adds the role the action belongs to. Every module asks `referral_policy`, never `user.role`.
+"""
+
+from django.db.models import Q
+
+from accounts.models import Role
+from core.policies import ModelPolicy, ObjectGrants
+from referrals.models import (
+    Referral,
+    ReferralDocument,
+    ReferralGroupObjectPermission,
+    ReferralUserObjectPermission,
+)
+from referrals.workflow import CHANGE, DECIDE, EVALUATE, VIEW, Status
+
+referral_grants = ObjectGrants(
+    app_label="referrals", user_table=ReferralUserObjectPermission, group_table=ReferralGroupObjectPermission
+)
+CIDFF_ROLES = (Role.CIDFF_COORDINATOR, Role.EVALUATOR)
+
+
+def case_q(user, outer: str = "referral") -> Q:
+    """Rows of a dossier held by its CIDFF or its parquet (never the referrer, never the operator)."""
+    return (
+        referral_grants.q(user=user, codename=CHANGE, outer=outer)
+        | referral_grants.q(user=user, codename=EVALUATE, outer=outer)
+        | referral_grants.q(user=user, codename=DECIDE, outer=outer)
+    ) & ~Q(**{f"{outer}__referrer": user})
+
+
+class ReferralPolicy(ModelPolicy):
+    model = Referral
+    not_found = "Dossier introuvable."
+
+    def base_queryset(self):
+        return Referral.objects.select_related("cidff", "referrer_organisation", "evaluator", "referrer")
+
+    def visible_q(self, user) -> Q:
+        return referral_grants.q(user=user, codename=VIEW)
+
+    def action_q(self, user, action: str) -> Q:
+        codename = {"decide": DECIDE, "change": CHANGE, "evaluate": EVALUATE}[action]
+        return referral_grants.q(user=user, codename=codename)
+
+    def _holds(self, user, referral, codename: str) -> bool:
+        return codename in referral_grants.granted(user, referral)
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def may_view(self, user, referral) -> bool:
+        return self._holds(user, referral, VIEW)
+
+    def may_change(self, user, referral) -> bool:
+        return self._holds(user, referral, CHANGE)
+
+    def may_author(self, user, referral) -> bool:
+        """The referring professional who wrote the signalement."""
+        return user.role == Role.REFERRER and referral.referrer_id == user.pk
+
+    def may_coordinate(self, user, referral) -> bool:
+        """A coordinator of the CIDFF that holds the dossier, with its grant."""
+        return (
+            user.role == Role.CIDFF_COORDINATOR
+            and user.organisation_id == referral.cidff_id
+            and self._holds(user, referral, CHANGE)
+        )
+
+    def may_evaluate(self, user, referral) -> bool:
+        """The evaluator the dossier is assigned to."""
+        return (
+            user.role == Role.EVALUATOR and referral.evaluator_id == user.pk and self._holds(user, referral, EVALUATE)
+        )
+
+    def may_decide(self, user, referral) -> bool:
+        """A magistrate of the jurisdiction's parquet, once a report was sent to it."""
+        return user.role == Role.PROSECUTOR and self._holds(user, referral, DECIDE)
+
+    def may_follow(self, user, referral) -> bool:
+        """The CIDFF staff who follow the beneficiary (coordination and the dossier's evaluator)."""
+        return user.role in CIDFF_ROLES and self._holds(user, referral, CHANGE)
+
+    def may_read_content(self, user, referral) -> bool:
+        """Once a dossier has left its referrer she follows its status only: no content, no documents."""
+        return referral.referrer_id != user.pk or referral.status == Status.DRAFT
+
+    def may_upload(self, user, referral) -> bool:
+        return referral.status != Status.CLOSED and self._holds(user, referral, CHANGE)
+
+    # --- roles, for what is not about one dossier ---------------------------------------------------
+
+    @staticmethod
+    def may_file(user) -> bool:
+        """A referring professional of an organisation may open a signalement."""
+        return (
+            user.role == Role.REFERRER and user.organisation_id is not None and user.has_perm("referrals.add_referral")
+        )
+
+    @staticmethod
+    def is_referrer(user) -> bool:
+        return user.role == Role.REFERRER
+
+    @staticmethod
+    def is_coordinator(user) -> bool:
+        return user.role == Role.CIDFF_COORDINATOR
+
+    @staticmethod
+    def is_cidff_staff(user) -> bool:
+        return user.role in CIDFF_ROLES
+
+    @staticmethod
+    def is_prosecutor(user) -> bool:
+        return user.role == Role.PROSECUTOR
+
+
+class DocumentPolicy(ModelPolicy):
+    """A dossier's attachments: seen by those who see the dossier's content."""
+
+    model = ReferralDocument
+    not_found = "Pièce introuvable."
+
+    def base_queryset(self):
+        return ReferralDocument.objects.select_related("referral")
+
+    def visible_q(self, user) -> Q:
+        return referral_grants.q(user=user, codename=VIEW, outer="referral") & ~(
+            Q(referral__referrer=user) & ~Q(referral__status=Status.DRAFT)
+        )
+
+    def may_view(self, user, document) -> bool:
+        return referral_policy.may_view(user, document.referral) and referral_policy.may_read_content(
+            user, document.referral
+        )
+
+
+referral_policy = ReferralPolicy()
+document_policy = DocumentPolicy()
