@@ -26,9 +26,6 @@ class EvaluationPolicy(ModelPolicy):
         parquet = referral_grants.q(user=user, codename=DECIDE, outer="referral") & Q(status=EvaluationStatus.SENT)
         return (cidff | parquet) & ~Q(referral__referrer=user)
 
-    def may_view(self, user, evaluation) -> bool:
-        return self.instances_user_has_permission_for(user).filter(pk=evaluation.pk).exists()
-
     def may_fill(self, user, evaluation) -> bool:
         """Its author, while the dossier is still assigned to her."""
         return evaluation.evaluator_id == user.pk and referral_policy.may_evaluate(user, evaluation.referral)

@@ -95,11 +95,6 @@ class DevicePolicy(ModelPolicy):
             return Q(organisation_id=user.organisation_id)
         return Q(pk__in=[])
 
-    def may_manage(self, user, device) -> bool:
-        return user.role == Role.SUPERVISOR or (
-            user.role == Role.CIDFF_COORDINATOR and device.organisation_id == user.organisation_id
-        )
-
     def may_relocate(self, user, device) -> bool:
         """Moving a phone from one CIDFF to another is the comité de pilotage's."""
         return user.role == Role.SUPERVISOR

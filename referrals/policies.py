@@ -107,10 +107,6 @@ class ReferralPolicy(ModelPolicy):
         return user.role == Role.CIDFF_COORDINATOR
 
     @staticmethod
-    def is_cidff_staff(user) -> bool:
-        return user.role in CIDFF_ROLES
-
-    @staticmethod
     def is_prosecutor(user) -> bool:
         return user.role == Role.PROSECUTOR
 
@@ -127,11 +123,6 @@ class DocumentPolicy(ModelPolicy):
     def visible_q(self, user) -> Q:
         return referral_grants.q(user=user, codename=VIEW, outer="referral") & ~(
             Q(referral__referrer=user) & ~Q(referral__status=Status.DRAFT)
-        )
-
-    def may_view(self, user, document) -> bool:
-        return referral_policy.may_view(user, document.referral) and referral_policy.may_read_content(
-            user, document.referral
         )
 
 

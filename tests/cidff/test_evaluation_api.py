@@ -67,7 +67,7 @@ def test_full_path_from_first_answer_to_the_parquet(api, users, make_referral, d
     assert response.status_code == 200, response.json()
     referral.refresh_from_db()
     assert referral.status == "report_sent"
-    assert referral.events.last().action == "report_sent"
+    assert referral.events.order_by("id").last().action == "report_sent"
 
     report = EvaluationReport.objects.get(evaluation=evaluation)
     assert report.status == "ready" and report.version == 1 and len(report.sha256) == 64

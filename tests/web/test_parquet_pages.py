@@ -465,7 +465,7 @@ def test_the_return_puts_the_phone_back_in_stock_and_closes_the_dossier(api, use
     referral = Referral.objects.get(pk=attribution.referral_id)
     assert (referral.status, referral.closure_reason) == ("closed", "moved")
     assert Device.objects.get(pk=attribution.device_id).status == "in_stock"
-    assert DeviceEvent.objects.filter(device_id=attribution.device_id).last().to_status == "in_stock"
+    assert DeviceEvent.objects.filter(device_id=attribution.device_id).order_by("id").last().to_status == "in_stock"
     assert "Téléphone restitué le" in text(client.get(url))
 
 
