@@ -8,8 +8,9 @@ TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/vigie
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # `make bench` fills its own database (created if missing) with ~100,000 fictitious dossiers.
 BENCH_DATABASE_URL ?= postgres://root@127.0.0.1:5432/vigie_bench
+TEST_WORKERS ?= 2
 
-.PHONY: install demo run test test-dates lint format check worker beat bench
+.PHONY: install demo run test test-dates lint format check audit worker beat bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,9 +30,11 @@ demo: install
 run: install
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+## The suite runs on TEST_WORKERS processes (pytest-xdist, one test database each); the tests that start real
+## Celery processes share one Redis database and run together in one of them.
 test: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
-		$(PY) -m pytest
+		$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## The date-sensitive tests (marker `dates`) again at each pinned instant of TEST_DATES (the session clock,
 ## VIGIE_TEST_NOW, Paris): New Year's Eve and Day, 29 February, both DST switches, a quarter's last evening,
@@ -39,7 +42,6 @@ test: install
 ## Every instant is run, then the failing ones are listed.
 TEST_DATES ?= 2026-12-31T23:30:00+01:00 2027-01-01T00:30:00+01:00 2028-02-29T12:00:00+01:00 \
 	2027-03-28T03:30:00+02:00 2027-10-31T02:30:00+01:00 2027-06-30T23:45:00+02:00 2027-10-02T09:00:00+02:00
-TEST_WORKERS ?= 2
 test-dates: install
 	@failed=""; for now in $(TEST_DATES); do \
 		echo "=== make test-dates: VIGIE_TEST_NOW=$$now ==="; \
@@ -54,6 +56,17 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
+
+## Known vulnerabilities in the pinned packages (PyPI's advisory data, through pip-audit): any one fails.
+## pip-audit asks PyPI about each pinned version; where that answer cannot be had (a registry mirror without
+## the per-version JSON API, as on an offline CI), the audit says loudly that it was not performed.
+AUDIT_PROBE ?= https://pypi.org/pypi/pip-audit/2.10.1/json
+audit: install
+	@if curl -fsS -o /dev/null --max-time 15 $(AUDIT_PROBE); then \
+		$(VENV)/bin/pip-audit --strict --progress-spinner off -r requirements.txt -r requirements-dev.txt; \
+	else \
+		echo "make audit: NON EFFECTUÉ — le service d'avis de sécurité de PyPI ($(AUDIT_PROBE)) ne répond pas d'ici."; \
+	fi
 
 format: install
 	$(PY) -m ruff check --fix .

@@ -1,12 +1,21 @@
 """Supervisors manage jurisdictions, organisations and users here (groups are derived, not edited)."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.core.exceptions import ValidationError
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Jurisdiction, Organisation, User
+from accounts.second_factor import second_factor_enrolled, second_factor_reset
 from accounts.services import organisation_create, user_save_from_admin, user_validate_membership
+from core.web import StrictJSONField
+
+# Devices hold second-factor secrets: nobody browses them; a supervisor only resets a person's devices.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
 
 CONVENTION_FIELDS = [
     "acknowledgement_working_days",
@@ -27,6 +36,7 @@ class JurisdictionForm(forms.ModelForm):
     class Meta:
         model = Jurisdiction
         fields = ["name", "departments", *CONVENTION_FIELDS]
+        field_classes = {"departments": StrictJSONField}
 
     def clean_alert_recipients(self):
         """Extra alert recipients work in the jurisdiction (they are still told only of dossiers they may see)."""
@@ -113,7 +123,26 @@ class UserAdmin(admin.ModelAdmin):
     list_filter = ["role", "is_active", "organisation"]
     search_fields = ["email", "last_name", "first_name"]
     ordering = ["last_name", "first_name"]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "second_factor"]
+    actions = ["reset_second_factor"]
+
+    @admin.display(description="double authentification")
+    def second_factor(self, obj):
+        return "active" if second_factor_enrolled(user=obj) else "à enrôler à la prochaine connexion"
+
+    @admin.action(description="Réinitialiser la double authentification (téléphone perdu)")
+    def reset_second_factor(self, request, queryset):
+        """Deletes the devices, ends every session and token at once; each person re-enrols at next login."""
+        count = 0
+        for user in queryset:
+            second_factor_reset(actor=request.user, user=user)
+            count += 1
+        self.message_user(
+            request,
+            f"Double authentification réinitialisée pour {count} compte(s) : sessions et jetons fermés, "
+            "nouvel enrôlement à la prochaine connexion.",
+            messages.SUCCESS,
+        )
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -123,7 +152,17 @@ class UserAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["email", "first_name", "last_name", "role", "organisation", "password1", "password2"]
-        return ["email", "first_name", "last_name", "role", "organisation", "is_active", "last_login", "date_joined"]
+        return [
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "organisation",
+            "is_active",
+            "second_factor",
+            "last_login",
+            "date_joined",
+        ]
 
     def has_delete_permission(self, request, obj=None):
         return False  # accounts are deactivated, never deleted: the journal points at them

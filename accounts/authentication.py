@@ -1,8 +1,8 @@
-"""`Authorization: Bearer <token>` for the API."""
+"""`Authorization: Bearer <token>` for the API (a token is issued only after the second factor)."""
 
 from rest_framework import authentication, exceptions
 
-from accounts.services import token_user
+from accounts.services import token_find
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -14,10 +14,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("En-tête Authorization invalide.")
-        user = token_user(raw=parts[1].decode("latin-1"))
-        if user is None:
+        token = token_find(raw=parts[1].decode("latin-1"))
+        if token is None:
             raise exceptions.AuthenticationFailed("Jeton invalide ou expiré.")
-        return user, None
+        return token.user, token
 
     def authenticate_header(self, request):
         return self.keyword

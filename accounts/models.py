@@ -193,3 +193,18 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"Jeton {self.pk} de l'utilisateur {self.user_id}"
+
+
+class LoginSession(models.Model):
+    """A session opened by a login: what lets deactivation, a device reset or a password change end it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "session ouverte"
+        verbose_name_plural = "sessions ouvertes"
+
+    def __str__(self):
+        return f"Session {self.pk} de l'utilisateur {self.user_id}"

@@ -1,6 +1,7 @@
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from accounts.models import Organisation, Role, User
+from accounts.models import ApiToken, Organisation, Role, User
 
 
 def organisation_list(*, kind: str | None = None) -> QuerySet[Organisation]:
@@ -16,3 +17,8 @@ def colleague_list(*, user: User) -> QuerySet[User]:
     if user.role == Role.CIDFF_COORDINATOR and user.organisation_id:
         return users.filter(organisation_id=user.organisation_id)
     return users.none()
+
+
+def token_list(*, user: User) -> QuerySet[ApiToken]:
+    """A person's live API tokens, newest first (by id)."""
+    return ApiToken.objects.filter(user=user, expires_at__gt=timezone.now()).order_by("-id")

@@ -1,13 +1,18 @@
 from rest_framework import serializers
 
 from accounts.models import Organisation, User
-from core.api import StrictSerializerMixin
+from core.api import ErrorSerializer, StrictSerializerMixin  # noqa: F401 — ErrorSerializer re-exported
 
 
 class TokenRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(max_length=256, trim_whitespace=False)
-    otp = serializers.CharField(max_length=12, required=False, allow_blank=True)
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="Code à 6 chiffres de l'application, ou code de secours.",
+    )
 
 
 class TokenSerializer(serializers.Serializer):

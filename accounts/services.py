@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from accounts.models import ROLE_ORGANISATION_KINDS, ApiToken, Organisation, OrganisationKind, Role, User
 from accounts.roles import role_group_name
+from accounts.second_factor import second_factor_match, second_factor_passed, second_factor_refused
+from accounts.sessions import access_end, session_closed
 from audit.services import audit_record
 
 
@@ -68,26 +70,49 @@ def user_create(
 
 
 def user_deactivate(*, actor: User | None, user: User) -> None:
-    """Every access ends at once: sessions stop resolving (inactive user), tokens are deleted."""
+    """Every access ends at once: sessions are deleted (re-activation revives none), tokens too."""
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
-        ApiToken.objects.filter(user=user).delete()
+        access_end(user=user)
         audit_record(actor=actor, action="user.deactivate", obj=user)
+
+
+def user_logout(*, user: User, session_key: str | None) -> None:
+    """Logging out of the web ends the session and every API token of the account."""
+    with transaction.atomic():
+        session_closed(session_key=session_key)
+        ApiToken.objects.filter(user=user).delete()
+
+
+def password_changed(*, user: User, session_key: str | None) -> None:
+    """A new password ends every other session and every API token (the current session stays open)."""
+    with transaction.atomic():
+        access_end(user=user, keep_session=session_key)
+        audit_record(actor=user, action="user.password_change", obj=user)
+
+
+class CredentialsRefused(Exception):
+    """Wrong e-mail, password or code: nothing is issued (the message is French and says no more)."""
 
 
 def _token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def token_issue(*, request, email: str, password: str) -> tuple[str, datetime]:
-    """Check credentials (axes counts failures) and return a new raw token and its expiry.
+def token_issue(*, request, email: str, password: str, otp: str) -> tuple[str, datetime]:
+    """Check password then second factor, both counted by the lockout; return a new raw token and its expiry.
 
-    Raises ValidationError on bad credentials; the caller checks ``request.axes_locked_out``.
+    Raises CredentialsRefused; the caller checks ``request.axes_locked_out``.
     """
     user = authenticate(request, username=email, password=password)
     if user is None:
-        raise ValidationError({"detail": "Identifiants incorrects."})
+        raise CredentialsRefused("Identifiants incorrects.")
+    device = second_factor_match(user=user, code=otp)
+    if device is None:
+        second_factor_refused(request=request, user=user)
+        raise CredentialsRefused("Code de vérification absent, incorrect ou déjà utilisé.")
+    second_factor_passed(request=None, user=user, device=device)
     raw = secrets.token_urlsafe(32)
     expires_at = timezone.now() + settings.VIGIE_API_TOKEN_TTL
     with transaction.atomic():
@@ -97,14 +122,22 @@ def token_issue(*, request, email: str, password: str) -> tuple[str, datetime]:
     return raw, expires_at
 
 
-def token_user(*, raw: str) -> User | None:
-    """The active user a raw token belongs to, if it is known and not expired."""
-    token = (
+def token_find(*, raw: str) -> ApiToken | None:
+    """The live token `raw` stands for (known, not expired, its user active), with its user."""
+    return (
         ApiToken.objects.select_related("user", "user__organisation")
         .filter(key_hash=_token_hash(raw), expires_at__gt=timezone.now(), user__is_active=True)
         .first()
     )
-    return token.user if token else None
+
+
+def token_revoke(*, actor: User, token_id: int) -> bool:
+    """A person revokes one of their own tokens; another's token id changes nothing."""
+    with transaction.atomic():
+        deleted = ApiToken.objects.filter(user=actor, pk=token_id).delete()[0]
+        if deleted:
+            audit_record(actor=actor, action="token.revoke", obj=actor)
+    return bool(deleted)
 
 
 def user_save_from_admin(*, actor: User, user: User, was_active: bool) -> User:

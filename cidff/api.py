@@ -1,6 +1,7 @@
 """Thin DRF layer over cidff.services and cidff.selectors."""
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -18,6 +19,8 @@ from cidff.serializers import (
     EvaluationUpdateSerializer,
     InstrumentSerializer,
 )
+from core.api import FileNegotiation
+from core.schema import BUSY, CONFLICT, NOT_FOUND_TARGET, blank_query, without
 
 
 class InstrumentViewSet(viewsets.ReadOnlyModelViewSet):
@@ -30,6 +33,8 @@ class InstrumentViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.instrument_list_active()
 
+    @extend_schema(parameters=[blank_query("version", OpenApiTypes.INT, "Une version chargée (défaut : l'active).")])
+    @without(400)  # an unknown or malformed version is a 404, like an unknown code
     def retrieve(self, request, code=None):
         instrument = selectors.instrument_get(code=code, version=request.query_params.get("version"))
         return Response(InstrumentSerializer(instrument).data)
@@ -53,7 +58,9 @@ class EvaluationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         evaluation = selectors.evaluation_get_visible(user=self.request.user, evaluation_id=evaluation.pk)
         return Response(EvaluationSerializer(evaluation).data, status=status_code)
 
-    @extend_schema(request=EvaluationCreateSerializer, responses=EvaluationSerializer)
+    @extend_schema(
+        request=EvaluationCreateSerializer, responses={201: EvaluationSerializer, 404: NOT_FOUND_TARGET, 409: CONFLICT}
+    )
     def create(self, request):
         serializer = EvaluationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -107,7 +114,7 @@ class EvaluationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def send(self, request, pk=None):
         return self._act(request, pk, services.evaluation_send)
 
-    @extend_schema(request=AddendumSerializer, responses=AddendumReadSerializer)
+    @extend_schema(request=AddendumSerializer, responses={201: AddendumReadSerializer})
     @action(detail=True, methods=["post"])
     def addenda(self, request, pk=None):
         selectors.evaluation_get_visible(user=request.user, evaluation_id=pk)
@@ -118,7 +125,7 @@ class EvaluationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return Response(AddendumReadSerializer(addendum).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/pdf"): bytes})
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses={(200, "application/pdf"): bytes, 409: BUSY})
+    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
     def report(self, request, pk=None):
         return pdf_response(*services.report_open(user=request.user, evaluation_id=pk))

@@ -18,14 +18,18 @@ from django.core.exceptions import ValidationError
 ANSWERS = ("yes", "no", "unknown")
 ANSWER_LABELS = {"yes": "Oui", "no": "Non", "unknown": "Ne sait pas"}
 
-_CODE = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"}
+_CODE = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}\Z"}
 SCHEMA = {
     "type": "object",
     "required": ["code", "version", "title", "sections", "levels"],
     "additionalProperties": False,
     "properties": {
-        "code": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,40}$"},
-        "version": {"type": "integer", "minimum": 1},
+        "code": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]{1,39}\Z"},  # Instrument.code: 40 characters
+        "version": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 2_147_483_647,
+        },  # Instrument.version: a PostgreSQL integer
         "title": {"type": "string", "minLength": 1, "maxLength": 200},
         "description": {"type": "string", "maxLength": 4000},
         "sections": {
@@ -86,6 +90,48 @@ def _duplicates(codes) -> list[str]:
     return doubles
 
 
+# What each JSON Schema keyword that can fail here means, in French (the schema's own message follows, technical).
+SCHEMA_MESSAGES = {
+    "type": "type de valeur incorrect",
+    "required": "champ obligatoire manquant",
+    "additionalProperties": "champ non prévu",
+    "pattern": "format de code incorrect (lettres, chiffres et tirets)",
+    "minLength": "texte vide",
+    "maxLength": "texte trop long",
+    "minItems": "liste vide",
+    "minimum": "valeur trop petite",
+    "maximum": "valeur trop grande",
+}
+
+
+def _schema_message(error) -> str:
+    where = "/".join(str(p) for p in error.absolute_path) or "racine"
+    detail = error.message if len(error.message) <= 160 else error.message[:157] + "…"
+    return f"{where} : {SCHEMA_MESSAGES.get(error.validator, 'valeur refusée')} ({detail})"
+
+
+def _texts(value):
+    """Every string of a parsed definition, keys included."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(key)
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def _storable(text: str) -> bool:
+    """PostgreSQL stores no NUL character and no lone surrogate (YAML's `"\\0"` and `"\\ud800"` escapes make them)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def validate_definition(definition) -> dict:
     """Check a definition against the schema and its own rules; return it normalised.
 
@@ -96,14 +142,13 @@ def validate_definition(definition) -> dict:
     validator = jsonschema.Draft202012Validator(SCHEMA)
     errors = sorted(validator.iter_errors(definition), key=lambda e: list(e.absolute_path))
     if errors:
-        raise ValidationError(
-            {
-                "definition": [
-                    f"{'/'.join(str(p) for p in error.absolute_path) or 'racine'} : {error.message}"
-                    for error in errors[:20]
-                ]
-            }
-        )
+        raise ValidationError({"definition": [_schema_message(error) for error in errors[:20]]})
+    try:
+        json.dumps(definition, allow_nan=False)
+    except ValueError:
+        raise ValidationError({"definition": ["Nombre refusé : NaN, infini ou trop long."]}) from None
+    if not all(_storable(text) for text in _texts(definition)):
+        raise ValidationError({"definition": ["Texte refusé : caractère nul ou caractère Unicode invalide."]})
     problems = []
     items = [item for section in definition["sections"] for item in section["items"]]
     for kind, codes in (
@@ -138,6 +183,10 @@ def parse_definition(text: str) -> dict:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ValidationError({"definition": [f"Fichier illisible (YAML/JSON invalide) : {exc}"]}) from None
+    except RecursionError:
+        raise ValidationError({"definition": ["Fichier illisible : structure imbriquée trop profondément."]}) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a date that does not exist, `!!int 1e400`…
+        raise ValidationError({"definition": [f"Fichier illisible : valeur impossible ({exc})."]}) from None
     return validate_definition(data)
 
 

@@ -129,7 +129,7 @@ if PRODUCTION and VIGIE_DEMO:
     raise ImproperlyConfigured("VIGIE_DEMO est interdit avec VIGIE_ENV=production.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.VigieAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -143,6 +143,9 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "accounts",
     "audit",
@@ -163,6 +166,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "core.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -256,18 +261,30 @@ CONTENT_SECURITY_POLICY = {
 
 # Brute force: 5 failures per account lock it; 429 with a French page (axes).
 AXES_FAILURE_LIMIT = env.int("VIGIE_LOGIN_FAILURE_LIMIT", default=5)
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# The lock is the account's, however its e-mail is typed (case, spaces); names that are no account
+# lock the source address instead, so guessing names costs as much as guessing passwords.
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_PARAMETERS = "accounts.lockout.lockout_parameters"
 # axes.W006 warns that rotating user agents or cookies bypasses IP-less rules; a per-account lock
-# does not depend on either, and an IP rule would lock a whole tribunal behind one NAT address.
+# does not depend on either, and an IP rule on real accounts would lock a whole tribunal behind one NAT address.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("VIGIE_LOCKOUT_MINUTES", default=30))
-AXES_RESET_ON_SUCCESS = True
+# A password alone is half a login: the failures are forgotten only once the code is given too
+# (accounts.second_factor.second_factor_passed), so re-typing the password never buys more code guesses.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
-AXES_SENSITIVE_PARAMETERS = ["username", "password", "email", "otp"]
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "email", "otp", "code"]
+
+# Second factor (django-otp): a TOTP application, or one of ten single-use backup codes. Each wrong
+# code doubles the device's wait (throttling) and counts as a failed login for the lockout above.
+OTP_TOTP_ISSUER = "Vigie"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+VIGIE_BACKUP_CODES = 10
 
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
@@ -347,14 +364,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 25,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON bounded in size and depth (400 in French); multipart for the uploads.
-    "DEFAULT_PARSER_CLASSES": [
-        "core.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bounded in size and depth (400 in French). Multipart only where a view uploads files (its own
+    # parser_classes): any other body in another Content-Type is a 415, and the schema says JSON only.
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",  # every status an operation can answer, with its body
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # OPTIONS is not part of the contract (405): DRF's metadata answer described the serializers and, on a route
+    # without an id, crashed looking for the object (500).
+    "DEFAULT_METADATA_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 VIGIE_API_TOKEN_TTL = timedelta(hours=env.int("VIGIE_API_TOKEN_HOURS", default=8))

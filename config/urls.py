@@ -2,16 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import views as account_views
 from accounts.forms import EmailPasswordResetForm
-from accounts.views import LoginView
-
-admin.site.site_header = "Vigie — administration"
-admin.site.site_title = "Vigie"
-admin.site.index_title = "Comité de pilotage"
 
 urlpatterns = [
-    path("connexion/", LoginView.as_view(), name="login"),
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("connexion/", account_views.LoginView.as_view(), name="login"),
+    path("connexion/code/", account_views.second_factor_view, name="second_factor"),
+    path("connexion/application/", account_views.second_factor_enrol_view, name="second_factor_enrol"),
+    path("deconnexion/", account_views.LogoutView.as_view(), name="logout"),
+    path("compte/", account_views.account_view, name="account"),
+    path("compte/jetons/<int:pk>/revoquer/", account_views.token_revoke_view, name="token_revoke"),
+    path("compte/codes-de-secours/", account_views.backup_codes_renew_view, name="backup_codes_renew"),
+    path("compte/mot-de-passe/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "mot-de-passe/oubli/",
         auth_views.PasswordResetView.as_view(form_class=EmailPasswordResetForm),
@@ -20,7 +22,7 @@ urlpatterns = [
     path("mot-de-passe/oubli/envoye/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "mot-de-passe/nouveau/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        account_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

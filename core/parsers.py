@@ -4,6 +4,8 @@ Kept apart from core.api: DRF imports the parsers of its settings while importin
 """
 
 import json
+import math
+import re
 
 from django.conf import settings
 from rest_framework import exceptions, parsers
@@ -11,6 +13,8 @@ from rest_framework.utils.json import strict_constant
 
 JSON_MAX_DEPTH = 32
 JSON_DEFAULT_MAX_BYTES = 2_621_440  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE default, if that one is disabled
+REFUSED_VALUE = "JSON invalide : texte mal encodé ou valeur non acceptée."
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # `\ud800`: half of a UTF-16 pair, alone it is no text
 
 
 class JSONParser(parsers.JSONParser):
@@ -26,16 +30,42 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError(f"Corps de requête trop volumineux : {limit // 1024} Ko au maximum.")
         too_deep = exceptions.ParseError(f"JSON trop imbriqué : {self.max_depth} niveaux au maximum.")
         try:
-            data = json.loads(raw.decode(encoding), parse_constant=strict_constant if self.strict else None)
+            text = raw.decode(encoding)
+            text.encode()  # a lone surrogate some charsets (UTF-7…) decode to: no UTF-8 text, nothing storable
+            data = json.loads(
+                text,
+                parse_constant=strict_constant if self.strict else None,
+                parse_float=finite_float if self.strict else None,
+            )
         except RecursionError:  # nested past the interpreter's own limit
             raise too_deep from None
         except json.JSONDecodeError as exc:
             raise exceptions.ParseError(f"JSON invalide (ligne {exc.lineno}, colonne {exc.colno}).") from None
-        except (ValueError, LookupError):  # not in `encoding`, NaN or Infinity, an integer of thousands of digits
-            raise exceptions.ParseError("JSON invalide : texte mal encodé ou valeur non acceptée.") from None
+        except (ValueError, LookupError):  # not in `encoding`, NaN or infinite, an integer of thousands of digits
+            raise exceptions.ParseError(REFUSED_VALUE) from None
         if json_depth(data, self.max_depth) > self.max_depth:
             raise too_deep
+        if SURROGATE_ESCAPE.search(text) and not is_utf8(data):
+            raise exceptions.ParseError(REFUSED_VALUE)
         return data
+
+
+def finite_float(text: str) -> float:
+    """`1e400` is read as infinity by Python: refused like `Infinity` itself (no model field can hold it)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def is_utf8(data) -> bool:
+    """False when a string (key or value) holds a lone surrogate escape (`"\\ud800"`): neither storable nor
+    renderable in UTF-8; a valid pair (`"\\ud83d\\ude00"`) was already joined into one character."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def json_depth(data, stop: int) -> int:

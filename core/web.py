@@ -3,21 +3,25 @@
 - `service_errors`: the services' NotFound → 404, Forbidden → 403, Conflict → a 409 page;
 - `add_service_errors`: a service's ValidationError next to the form's fields;
 - `parse_iso_date`: dates kept as ISO text inside encrypted JSON;
+- `StrictJSONField`: a form's JSON field that refuses what PostgreSQL would not store;
 - `PageAction` and `run_page_action`: the action pattern of the dossier and evaluation pages —
   post a form, run one service, then redirect with a message or show the page again with the
   posted form and its errors (nothing typed is lost).
 """
 
 import datetime
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
 
+from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import render
 
 from core.exceptions import Conflict, Forbidden, NotFound
+from core.parsers import finite_float
 
 
 def service_errors(view):
@@ -46,6 +50,25 @@ def add_service_errors(form, exc: ValidationError) -> None:
     for key, messages in exc.message_dict.items():
         name = key.replace(".", "_")
         form.add_error(name if name in form.fields else None, messages)
+
+
+def _no_constant(name):
+    raise ValueError(name)
+
+
+class StrictJSONField(forms.JSONField):
+    """A form's JSON: what Python reads but PostgreSQL does not store — NaN, Infinity, 1e400 — and what Python refuses
+    without a JSONDecodeError — an integer of thousands of digits — is refused like any invalid JSON (was a 500)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                json.loads(value, parse_constant=_no_constant, parse_float=finite_float)
+            except json.JSONDecodeError:
+                pass  # Django's own message, below
+            except ValueError:
+                raise ValidationError(self.error_messages["invalid"], code="invalid", params={"value": value}) from None
+        return super().to_python(value)
 
 
 def parse_iso_date(value):

@@ -1,8 +1,9 @@
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 
+from core.schema import blank_query
 from deadlines import selectors
 from deadlines.models import Deadline, DeadlineState
 
@@ -30,11 +31,7 @@ class DeadlineSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "state", OpenApiTypes.STR, enum=DeadlineState.values, description="Par défaut : à venir et dépassées."
-        )
-    ]
+    parameters=[blank_query("state", OpenApiTypes.STR, "Par défaut : à venir et dépassées.", enum=DeadlineState.values)]
 )
 class DeadlineViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Deadlines of the dossiers the user may see, soonest first."""

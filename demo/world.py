@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Jurisdiction, Organisation, OrganisationKind, Role, User
+from accounts.second_factor import demo_enrol
 from accounts.services import organisation_create, user_create
 
 DEMO_PASSWORD = "Vigie-demo-2026!"
@@ -80,6 +81,7 @@ def seed_reference(*, password: str = DEMO_PASSWORD) -> DemoWorld:
                 first_name=first_name,
                 last_name=last_name,
             )
+            demo_enrol(user=world.users[key])
     return world
 
 

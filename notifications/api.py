@@ -3,6 +3,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.schema import without
 from notifications import selectors, services
 from notifications.models import Notification
 
@@ -43,6 +44,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.notification_list(user=self.request.user)
 
     @extend_schema(request=None, responses=NotificationSerializer)
+    @without(400, 409)  # marking one's own notice read reads no body and has no state to refuse
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         return Response(

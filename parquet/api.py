@@ -1,12 +1,14 @@
 """Thin DRF layer over parquet.services and parquet.selectors."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audit.services import audit_record
 from cidff.api import pdf_response
+from core.api import FileNegotiation
+from core.schema import BUSY, CONFLICT, NOT_FOUND_TARGET
 from parquet import selectors, services
 from parquet.models import Alert, Attribution, Decision, DecisionDocumentKind, Device
 from parquet.policies import attribution_policy
@@ -27,6 +29,21 @@ from parquet.serializers import (
 )
 
 
+def _attribution_view(many: bool) -> OpenApiResponse:
+    return OpenApiResponse(
+        PolymorphicProxySerializer(
+            component_name="AttributionView",
+            serializers=[AttributionSerializer, BeneficiarySheetSerializer],
+            resource_type_field_name=None,
+            many=many,
+        ),
+        description=(
+            "Selon qui lit : la coordination du CIDFF et le parquet reçoivent `Attribution` ; l'opérateur de "
+            "téléassistance reçoit la fiche bénéficiaire (`BeneficiarySheet`), rien de l'évaluation."
+        ),
+    )
+
+
 def _validated(serializer_class, data) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
@@ -40,14 +57,16 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         return selectors.decision_list_visible(user=self.request.user).prefetch_related("documents").order_by("-id")
 
-    @extend_schema(request=DecisionCreateSerializer, responses=DecisionSerializer)
+    @extend_schema(
+        request=DecisionCreateSerializer, responses={201: DecisionSerializer, 404: NOT_FOUND_TARGET, 409: CONFLICT}
+    )
     def create(self, request):
         data = _validated(DecisionCreateSerializer, request.data)
         decision = services.decision_create(user=request.user, evaluation_id=data.pop("evaluation"), **data)
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/pdf"): bytes})
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses={(200, "application/pdf"): bytes, 409: BUSY})
+    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
     def document(self, request, pk=None):
         decision = selectors.decision_get_visible(user=request.user, decision_id=pk)
         data = services.decision_document_open(user=request.user, decision=decision, kind=DecisionDocumentKind.DECISION)
@@ -93,6 +112,10 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
         return Response(DeviceSerializer(device).data)
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: _attribution_view(many=True)}),
+    retrieve=extend_schema(responses={200: _attribution_view(many=False)}),
+)
 class AttributionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """CIDFF and parquet read the periods of their dossiers; the operator reads beneficiary sheets."""
 
@@ -111,8 +134,8 @@ class AttributionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         audit_record(actor=request.user, action="attribution.view", obj=attribution)
         return Response(self.get_serializer_class()(attribution).data)
 
-    @extend_schema(responses={(200, "application/pdf"): bytes})
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses={(200, "application/pdf"): bytes, 409: BUSY})
+    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
     def sheet(self, request, pk=None):
         """The fiche bénéficiaire of this period (operator, CIDFF, parquet)."""
         attribution = selectors.attribution_get_visible(user=request.user, attribution_id=pk)
@@ -121,7 +144,10 @@ class AttributionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return pdf_response(f"{attribution.referral.reference}-fiche-beneficiaire.pdf", data)
 
-    @extend_schema(request=AttributionCreateSerializer, responses=AttributionSerializer)
+    @extend_schema(
+        request=AttributionCreateSerializer,
+        responses={201: AttributionSerializer, 404: NOT_FOUND_TARGET, 409: CONFLICT},
+    )
     def create(self, request):
         data = _validated(AttributionCreateSerializer, request.data)
         attribution = services.attribution_handover(
@@ -160,7 +186,9 @@ class AlertViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.alert_list_visible(user=self.request.user).order_by("-occurred_at", "-id")
 
-    @extend_schema(request=AlertCreateSerializer, responses=AlertSerializer)
+    @extend_schema(
+        request=AlertCreateSerializer, responses={201: AlertSerializer, 404: NOT_FOUND_TARGET, 409: CONFLICT}
+    )
     def create(self, request):
         data = _validated(AlertCreateSerializer, request.data)
         alert = services.alert_create(user=request.user, attribution_id=data.pop("attribution"), **data)

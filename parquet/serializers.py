@@ -20,6 +20,16 @@ from parquet.models import (
 )
 
 
+class WallClockDateTimeField(serializers.DateTimeField):
+    """A Paris time; one DRF cannot check (1 January of year 1: before UTC's own year 1) is refused in French."""
+
+    def enforce_timezone(self, value):
+        try:
+            return super().enforce_timezone(value)
+        except OverflowError:
+            self.fail("overflow")
+
+
 class DecisionCreateSerializer(StrictSerializerMixin, serializers.Serializer):
     evaluation = serializers.IntegerField()
     outcome = serializers.ChoiceField(Outcome.choices)
@@ -198,7 +208,7 @@ class ReturnSerializer(StrictSerializerMixin, serializers.Serializer):
 
 class AlertCreateSerializer(StrictSerializerMixin, serializers.Serializer):
     attribution = serializers.IntegerField()
-    occurred_at = serializers.DateTimeField()
+    occurred_at = WallClockDateTimeField()
     kind = serializers.ChoiceField(AlertKind.choices)
     police_intervention = serializers.BooleanField(required=False, default=False)
     arrest = serializers.BooleanField(required=False, default=False)

@@ -3,15 +3,18 @@
 import django_filters
 from django.conf import settings
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from audit.services import audit_record
+from core.api import ErrorSerializer, FileNegotiation
 from core.exceptions import PayloadTooLarge
-from core.files import max_upload_label
+from core.files import ACCEPTED_MIME_TYPES, max_upload_label
+from core.schema import BUSY
 from referrals import selectors, services
 from referrals.models import Referral, Urgency
 from referrals.serializers import (
@@ -22,7 +25,9 @@ from referrals.serializers import (
     DocumentSerializer,
     DocumentUploadSerializer,
     ReferralDetailSerializer,
+    ReferralDraftSerializer,
     ReferralListSerializer,
+    ReferralReferrerSerializer,
     ReferralWriteSerializer,
     TransferSerializer,
     WithdrawSerializer,
@@ -32,6 +37,37 @@ from referrals.workflow import Status
 
 # Multipart overhead allowed on top of the file itself before the body is even parsed.
 MULTIPART_SLACK_BYTES = 256 * 1024
+
+# What a reader gets depends on who reads (`referral_serializer_class`): the schema says which shape for whom.
+REFERRAL_VIEW = OpenApiResponse(
+    PolymorphicProxySerializer(
+        component_name="ReferralView",
+        serializers=[ReferralDetailSerializer, ReferralDraftSerializer, ReferralReferrerSerializer],
+        resource_type_field_name=None,
+    ),
+    description=(
+        "Selon qui lit : la coordination du CIDFF, l'évaluatrice et le parquet reçoivent `ReferralDetail` ; "
+        "le référent reçoit son brouillon en entier (`ReferralDraft`), puis, une fois le dossier transmis, "
+        "son état seulement (`ReferralReferrer`)."
+    ),
+)
+AUTHOR_VIEW = OpenApiResponse(
+    ReferralReferrerSerializer, description="Le dossier transmis, tel que le référent le voit désormais : son état."
+)
+DRAFT_VIEW = OpenApiResponse(ReferralDraftSerializer, description="Le brouillon, en entier, pour son auteur.")
+COORDINATION_VIEW = OpenApiResponse(ReferralDetailSerializer, description="Le dossier, vu par la coordination.")
+EVENTS_VIEW = OpenApiResponse(
+    PolymorphicProxySerializer(
+        component_name="CaseEventView",
+        serializers=[CaseEventSerializer, CaseEventReferrerSerializer],
+        resource_type_field_name=None,
+        many=True,
+    ),
+    description=(
+        "Le référent auteur suit les étapes (`CaseEventReferrer` : ni l'auteur des étapes, ni les commentaires) ; "
+        "les autres lecteurs reçoivent `CaseEvent`."
+    ),
+)
 
 
 class ReferralFilter(django_filters.FilterSet):
@@ -64,18 +100,18 @@ class ReferralViewSet(
         serializer_class = referral_serializer_class(user=self.request.user, referral=referral)
         return Response(serializer_class(referral, context={"request": self.request}).data, status=status_code)
 
-    @extend_schema(request=ReferralWriteSerializer, responses=ReferralDetailSerializer)
+    @extend_schema(request=ReferralWriteSerializer, responses={201: DRAFT_VIEW})
     def create(self, request):
         serializer = ReferralWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         referral = services.referral_create(user=request.user, data=serializer.validated_data)
         return self._detail(referral, status.HTTP_201_CREATED)
 
-    @extend_schema(responses=ReferralDetailSerializer)
+    @extend_schema(responses={200: REFERRAL_VIEW})
     def retrieve(self, request, pk=None):
         return self._detail(services.referral_read(user=request.user, referral_id=pk))
 
-    @extend_schema(request=ReferralWriteSerializer, responses=ReferralDetailSerializer)
+    @extend_schema(request=ReferralWriteSerializer, responses={200: DRAFT_VIEW})
     def partial_update(self, request, pk=None):
         selectors.referral_get_visible(user=request.user, referral_id=pk)  # 404 before any validation
         serializer = ReferralWriteSerializer(data=request.data, partial=True)
@@ -99,38 +135,38 @@ class ReferralViewSet(
         referral = service(user=request.user, referral_id=pk, **kwargs)
         return self._detail(referral)
 
-    @extend_schema(request=None, responses=ReferralDetailSerializer)
+    @extend_schema(request=None, responses={200: AUTHOR_VIEW})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         return self._transition(request, pk, services.referral_submit)
 
-    @extend_schema(request=None, responses=ReferralDetailSerializer)
+    @extend_schema(request=None, responses={200: COORDINATION_VIEW})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         return self._transition(request, pk, services.referral_acknowledge)
 
-    @extend_schema(request=AssignSerializer, responses=ReferralDetailSerializer)
+    @extend_schema(request=AssignSerializer, responses={200: COORDINATION_VIEW})
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         return self._transition(request, pk, services.referral_assign, AssignSerializer)
 
-    @extend_schema(request=TransferSerializer, responses=ReferralDetailSerializer)
+    @extend_schema(request=TransferSerializer, responses={200: COORDINATION_VIEW})
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
         return self._transition(request, pk, services.referral_transfer, TransferSerializer)
 
-    @extend_schema(request=WithdrawSerializer, responses=ReferralDetailSerializer)
+    @extend_schema(request=WithdrawSerializer, responses={200: AUTHOR_VIEW})
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         return self._transition(request, pk, services.referral_withdraw, WithdrawSerializer)
 
-    @extend_schema(request=CloseSerializer, responses=ReferralDetailSerializer)
+    @extend_schema(request=CloseSerializer, responses={200: COORDINATION_VIEW})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         return self._transition(request, pk, services.referral_close, CloseSerializer)
 
-    @extend_schema(responses=CaseEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses={200: EVENTS_VIEW})
+    @action(detail=True, methods=["get"], filter_backends=[])
     def events(self, request, pk=None):
         referral = services.referral_read(user=request.user, referral_id=pk)
         serializer_class = (
@@ -140,9 +176,17 @@ class ReferralViewSet(
         page = self.paginate_queryset(events)
         return self.get_paginated_response(serializer_class(page, many=True).data)
 
-    @extend_schema(methods=["GET"], responses=DocumentSerializer(many=True))
-    @extend_schema(methods=["POST"], request=DocumentUploadSerializer, responses=DocumentSerializer)
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
+    @extend_schema(
+        methods=["GET"],
+        responses={
+            200: DocumentSerializer(many=True),
+            403: OpenApiResponse(
+                ErrorSerializer, description="Le référent ne consulte plus les pièces d'un signalement transmis."
+            ),
+        },
+    )
+    @extend_schema(methods=["POST"], request=DocumentUploadSerializer, responses={201: DocumentSerializer})
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser], filter_backends=[])
     def documents(self, request, pk=None):
         if request.method == "GET":
             referral = services.referral_read(user=request.user, referral_id=pk)
@@ -181,8 +225,10 @@ class DocumentViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return Referral.objects.none()
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
-    @action(detail=True, methods=["get"])
+    @extend_schema(
+        responses={**{(200, media): OpenApiTypes.BINARY for media in sorted(ACCEPTED_MIME_TYPES)}, 409: BUSY}
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
     def download(self, request, pk=None):
         document, data = services.document_download(user=request.user, document_id=pk)
         return document_response(document, data)

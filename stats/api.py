@@ -9,18 +9,27 @@ from dataclasses import asdict
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.negotiation import DefaultContentNegotiation
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ErrorSerializer, FileNegotiation
+from core.schema import blank_query
 from stats import selectors
 from stats.exports import CONTENT_TYPES, census_download
 from stats.forms import CensusForm, PeriodForm
 
-JURISDICTION = OpenApiParameter(
-    "jurisdiction", OpenApiTypes.INT, description="Identifiant de la juridiction (comité de pilotage)."
+OUT_OF_SCOPE = OpenApiResponse(
+    ErrorSerializer, description="Juridiction inconnue, ou hors de votre périmètre (coordination, parquet)."
+)
+FORBIDDEN = OpenApiResponse(
+    ErrorSerializer, description="Refusé à votre rôle : seuls le comité de pilotage, la coordination et le parquet."
+)
+JURISDICTION = blank_query(
+    "jurisdiction",
+    OpenApiTypes.INT,
+    description="Identifiant de la juridiction (comité de pilotage).",
 )
 
 
@@ -29,13 +38,6 @@ class CanSeeStats(BasePermission):
 
     def has_permission(self, request, view):
         return selectors.can_see_stats(request.user)
-
-
-class FormatIsNotARenderer(DefaultContentNegotiation):
-    """`?format=csv|xlsx` names the census file, not a DRF renderer: answer JSON whatever it says."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return super().select_renderer(request, renderers, format_suffix="json")
 
 
 def _valid(form):
@@ -51,10 +53,10 @@ class StatsSummaryView(APIView):
         summary="Chiffres du tableau de bord",
         parameters=[
             JURISDICTION,
-            OpenApiParameter("from", OpenApiTypes.DATE, description="Début (défaut : il y a 12 mois)."),
-            OpenApiParameter("to", OpenApiTypes.DATE, description="Fin, incluse (défaut : aujourd'hui)."),
+            blank_query("from", OpenApiTypes.DATE, "Début (défaut : il y a 12 mois)."),
+            blank_query("to", OpenApiTypes.DATE, "Fin, incluse (défaut : aujourd'hui)."),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, 403: FORBIDDEN, 404: OUT_OF_SCOPE},
     )
     def get(self, request):
         data = _valid(PeriodForm(request.query_params))
@@ -64,16 +66,20 @@ class StatsSummaryView(APIView):
 
 class StatsCensusView(APIView):
     permission_classes = [IsAuthenticated, CanSeeStats]
-    content_negotiation_class = FormatIsNotARenderer
+    content_negotiation_class = FileNegotiation  # `?format=csv|xlsx` names the file
 
     @extend_schema(
         summary="Recensement trimestriel par parquet (effectifs seulement)",
         parameters=[
             JURISDICTION,
-            OpenApiParameter("quarter", str, description="Par exemple 2026Q3 (défaut : le dernier écoulé)."),
-            OpenApiParameter("format", str, enum=["csv", "xlsx"], description="Format du fichier (par défaut : csv)."),
+            blank_query("quarter", str, "Par exemple 2026Q3 (défaut : le dernier écoulé)."),
+            blank_query("format", str, "Format du fichier (par défaut : csv).", enum=["csv", "xlsx"]),
         ],
-        responses={(200, content_type.split(";")[0]): OpenApiTypes.BINARY for content_type in CONTENT_TYPES.values()},
+        responses={
+            **{(200, content_type.split(";")[0]): OpenApiTypes.BINARY for content_type in CONTENT_TYPES.values()},
+            403: FORBIDDEN,
+            404: OUT_OF_SCOPE,
+        },
     )
     def get(self, request):
         data = _valid(CensusForm(request.query_params))

@@ -1,5 +1,6 @@
 """The query parameters of the dashboard and of the census, read by the same forms for the page and the API."""
 
+import datetime
 import re
 
 from django import forms
@@ -9,6 +10,8 @@ from accounts.models import Jurisdiction
 from stats.selectors import Period, default_period, last_complete_quarter, quarter_period
 
 MAX_PERIOD_DAYS = 5 * 366
+# The years a period or a quarter (QUARTER: 20xx) can be asked for: the dates Python can still compute around.
+FIRST_DAY, LAST_DAY = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
 QUARTER = re.compile(r"^(20\d\d)\s*[QT]([1-4])$", re.IGNORECASE)
 FORMATS = [("csv", "CSV (tableur, séparateur point-virgule)"), ("xlsx", "Excel (XLSX)")]
 
@@ -43,6 +46,11 @@ class PeriodForm(JurisdictionForm):
         cleaned = super().clean()
         if "from" not in cleaned or "to" not in cleaned:
             return cleaned  # a date is already in error
+        outside = [name for name in ("from", "to") if cleaned[name] and not FIRST_DAY <= cleaned[name] <= LAST_DAY]
+        for name in outside:
+            self.add_error(name, "Date hors des années couvertes par les statistiques : de 2000 à 2099.")
+        if outside:
+            return cleaned
         end = cleaned["to"] or timezone.localdate()
         start = cleaned["from"] or default_period(today=end).start
         if start > end:

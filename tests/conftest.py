@@ -20,6 +20,7 @@ from cidff import services as cidff_services
 from config.celery import app as celery_app
 from demo.world import demo_referral_payload, seed_reference
 from tests import clock
+from tests.auth import sign_in
 from tests.factories import TEST_PASSWORD
 
 pytest_plugins = ["tests.dossiers"]
@@ -70,7 +71,10 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """`dates` by path (DATE_SENSITIVE); `integration` for every test that starts real Celery processes."""
+    """`dates` by path (DATE_SENSITIVE); `integration` for every test that starts real Celery processes.
+
+    Those share the tests' Redis database (emptied by each): under xdist they all run in one worker, in turn.
+    """
     for item in items:
         path = Path(item.path).resolve()
         relative = path.relative_to(TESTS).as_posix() if path.is_relative_to(TESTS) else ""
@@ -78,6 +82,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.dates)
         if REAL_PROCESSES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+            item.add_marker(pytest.mark.xdist_group("celery-broker"))
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -142,12 +147,12 @@ def payload(world):
 
 @pytest.fixture
 def api(db):
-    """A new Django test client logged in as `user` (or anonymous with None) — one per call."""
+    """A new Django test client signed in as `user`, second factor given (or anonymous with None) — one per call."""
 
     def login(user):
         client = Client()
         if user is not None:
-            client.force_login(user)
+            sign_in(client, user)
         return client
 
     return login

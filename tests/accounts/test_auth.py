@@ -7,19 +7,34 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 from accounts.services import user_create, user_deactivate
+from tests.auth import backup_code, sign_in
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
 
 def login(client, email, password=TEST_PASSWORD):
+    """Step one only: the password (the session is not verified yet)."""
     return client.post("/connexion/", {"username": email, "password": password})
 
 
-def token(client, email, password=TEST_PASSWORD):
-    return client.post("/api/v1/auth/token/", {"email": email, "password": password}, content_type="application/json")
+def login_with_code(client, email, password=TEST_PASSWORD):
+    """Both steps, the code being a fresh backup code."""
+    response = login(client, email, password)
+    assert response.status_code == 302
+    user = User.objects.get(email__iexact=email)
+    return client.post("/connexion/code/", {"code": backup_code(user), "next": "/dossiers/"})
+
+
+def token(client, email, password=TEST_PASSWORD, otp=None):
+    if otp is None:
+        user = User.objects.filter(email__iexact=email).first()
+        otp = backup_code(user) if user else "000000"
+    return client.post(
+        "/api/v1/auth/token/", {"email": email, "password": password, "otp": otp}, content_type="application/json"
+    )
 
 
 def test_login_page_is_french_and_login_rotates_the_session(client, users):
@@ -28,7 +43,7 @@ def test_login_page_is_french_and_login_rotates_the_session(client, users):
     client.get("/connexion/")
     before = client.cookies.get("sessionid")
     response = login(client, users["coord_sud"].email)
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.url.startswith("/connexion/code/")
     after = client.cookies["sessionid"]
     assert after.value and (before is None or before.value != after.value)
     assert after["httponly"]
@@ -57,7 +72,7 @@ def test_five_failures_lock_the_account_with_429(client, users):
 def test_api_lockout_after_five_token_failures(client, users):
     email = users["eval1_sud"].email
     statuses = [token(client, email, "mauvais").status_code for _ in range(5)]
-    assert statuses == [400] * 4 + [429]  # the fifth failure locks the account
+    assert statuses == [401] * 4 + [429]  # the fifth failure locks the account
     assert token(client, email).status_code == 429
 
 
@@ -87,18 +102,22 @@ def test_deactivation_kills_sessions_and_tokens_at_once(client, users, make_refe
     coordinator = users["coord_sud"]
     referral = make_referral("submitted")
     raw = token(client, coordinator.email).json()["token"]
-    login(client, coordinator.email)
+    login_with_code(client, coordinator.email)
     assert client.get(f"/api/v1/referrals/{referral.pk}/").status_code == 200
     user_deactivate(actor=users["supervisor"], user=coordinator)
     assert client.get(f"/api/v1/referrals/{referral.pk}/").status_code in (401, 403)
     assert client.get("/dossiers/").status_code == 302
     assert client.get("/api/v1/auth/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
     assert not ApiToken.objects.filter(user=coordinator).exists()
-    assert token(client, coordinator.email).status_code == 400
+    assert token(client, coordinator.email).status_code == 401
+    # re-activation revives nothing: the session was deleted, not only made unresolvable
+    User.objects.filter(pk=coordinator.pk).update(is_active=True)
+    assert client.get("/dossiers/").status_code == 302
+    assert client.get("/api/v1/auth/me/").status_code in (401, 403)
 
 
 def test_idle_session_expires_after_30_minutes(client, users):
-    login(client, users["coord_sud"].email)
+    sign_in(client, users["coord_sud"])
     assert client.get("/api/v1/auth/me/").status_code == 200
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=20)):
         assert client.get("/api/v1/auth/me/").status_code == 200
@@ -107,7 +126,7 @@ def test_idle_session_expires_after_30_minutes(client, users):
 
 
 def test_session_ends_after_12_hours_even_when_active(client, users):
-    login(client, users["coord_sud"].email)
+    sign_in(client, users["coord_sud"])
     start = timezone.now()
     for minutes in range(20, 12 * 60, 20):  # active every 20 minutes: the idle limit never hits
         with time_machine.travel(start + datetime.timedelta(minutes=minutes)):

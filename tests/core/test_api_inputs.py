@@ -9,15 +9,12 @@ import zlib
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.urls import URLResolver, get_resolver, reverse
+from django.urls import reverse
 from rest_framework import viewsets
 
 from accounts.models import User
-from cidff.models import Evaluation
 from core.api import Router
-from notifications.models import Notification
-from parquet.models import Alert, Attribution, Decision, Device
-from referrals.models import Referral, ReferralDocument
+from tests.routes import API_MODELS, is_id, resolver_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -29,43 +26,6 @@ REFUSED_VALUE = "JSON invalide : texte mal encodé ou valeur non acceptée."
 SWEEP_USERS = (None, "referrer_ccas", "coord_sud", "eval1_sud", "prosecutor_nanterre", "operator", "supervisor")
 NOT_NUMBERS = ["abc", "1.5", "-1", "1e3", "0x1f", "12abc", "٣", "%20"]
 PLACEHOLDER = "424242"
-# The model whose id fills the `pk` of each API resource (by the route's name prefix).
-API_MODELS = {
-    "api-referral-": Referral,
-    "api-document-": ReferralDocument,
-    "api-notification-": Notification,
-    "api-evaluation-": Evaluation,
-    "api-decision-": Decision,
-    "api-device-": Device,
-    "api-attribution-": Attribution,
-    "api-alert-": Alert,
-}
-
-
-def resolver_routes():
-    """(name, parameter names, HTTP methods) of every named route of the site but the admin's."""
-
-    def walk(patterns):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                if pattern.app_name != "admin":
-                    yield from walk(pattern.url_patterns)
-            elif pattern.name:
-                yield pattern
-
-    for pattern in walk(get_resolver().url_patterns):
-        callback = pattern.callback
-        if getattr(callback, "actions", None):  # a DRF viewset route: its methods are mapped
-            methods = set(callback.actions)
-        elif hasattr(callback, "cls"):  # a DRF APIView
-            methods = {m for m in callback.cls.http_method_names if hasattr(callback.cls, m)} - {"head", "options"}
-        else:  # a Django view: GET and POST
-            methods = {"get", "post"}
-        yield pattern.name, list(pattern.pattern.regex.groupindex), methods
-
-
-def is_id(parameter: str) -> bool:
-    return parameter in ("pk", "id") or parameter.endswith("_id")
 
 
 def no_server_error_logged(caplog):
@@ -76,7 +36,7 @@ def no_server_error_logged(caplog):
 def test_the_sweeps_see_the_routes_that_matter():
     routes = {name: (parameters, methods) for name, parameters, methods in resolver_routes()}
     assert routes["api-notification-read"] == (["pk"], {"post"})
-    assert routes["api-token"][1] == {"post"} and routes["referral-detail"][0] == ["pk"]
+    assert routes["api-token"][1] == {"post", "delete"} and routes["referral-detail"][0] == ["pk"]
     assert sum(1 for parameters, _ in routes.values() if any(map(is_id, parameters))) > 40
 
 

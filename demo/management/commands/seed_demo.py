@@ -23,3 +23,7 @@ class Command(BaseCommand):
         self.stdout.write(f"\nComptes de démonstration (mot de passe : {DEMO_PASSWORD}) :")
         for email, role, *_ in USERS.values():
             self.stdout.write(f"  {email:<36} {role.label}")
+        self.stdout.write(
+            "\nDouble authentification : ces comptes sont déjà enrôlés. Après le mot de passe, saisissez le code "
+            "que donne\n  python manage.py demo_otp ADRESSE\n(un code vaut 30 secondes et ne sert qu'une fois)."
+        )
