@@ -93,6 +93,8 @@ SCALARS = st.one_of(st.none(), st.booleans(), INTEGERS, FLOATS, TEXT, NUMBER_STR
 _LEAVES = st.one_of(st.none(), st.booleans(), INTEGERS, FLOATS, SHORT_TEXT, DATE_TEXT)
 _ONE_LEVEL = st.one_of(st.lists(_LEAVES, max_size=3), st.dictionaries(SHORT_TEXT, _LEAVES, max_size=3))
 _TWO_LEVELS = st.one_of(st.lists(_ONE_LEVEL, max_size=2), st.dictionaries(SHORT_TEXT, _ONE_LEVEL, max_size=2))
+
+
 def choose(*options):
     """One of the strategies, each as likely as its number of mentions (`st.one_of` flattens nested `one_of`s, so
     a strategy made of many alternatives — anything at all — would otherwise be drawn most of the time)."""

@@ -93,7 +93,9 @@ def _depth(value) -> int:
 
 DEEP_JSON = st.recursive(
     st.one_of(st.none(), st.integers(), st.text(max_size=3)),
-    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=3), children, max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=3), children, max_size=3)
+    ),
     max_leaves=40,
 )
 
