@@ -18,23 +18,27 @@ class EmailPasswordResetForm(PasswordResetForm):
     )
 
 
-class SecondFactorForm(forms.Form):
-    code = forms.CharField(
-        label="Code de vérification",
+def code_field(*, label: str, help_text: str) -> forms.CharField:
+    """A one-time code as phones fill it in (numeric keypad, autofill from the authenticator)."""
+    return forms.CharField(
+        label=label,
         max_length=32,
-        help_text="Les 6 chiffres affichés par votre application, ou l'un de vos codes de secours.",
+        help_text=help_text,
         widget=forms.TextInput(
             attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
         ),
     )
 
 
+class SecondFactorForm(forms.Form):
+    code = code_field(
+        label="Code de vérification",
+        help_text="Les 6 chiffres affichés par votre application, ou l'un de vos codes de secours.",
+    )
+
+
 class EnrolmentForm(forms.Form):
-    code = forms.CharField(
+    code = code_field(
         label="Code affiché par l'application",
-        max_length=32,
         help_text="Saisissez les 6 chiffres pour confirmer que l'application est bien configurée.",
-        widget=forms.TextInput(
-            attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
-        ),
     )

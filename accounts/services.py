@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import ROLE_ORGANISATION_KINDS, ApiToken, Organisation, OrganisationKind, Role, User
 from accounts.roles import role_group_name
 from accounts.second_factor import second_factor_match, second_factor_passed, second_factor_refused
-from accounts.sessions import access_end, session_closed
+from accounts.sessions import access_end, session_closed, tokens_revoke
 from audit.services import audit_record
 
 
@@ -82,7 +82,7 @@ def user_logout(*, user: User, session_key: str | None) -> None:
     """Logging out of the web ends the session and every API token of the account."""
     with transaction.atomic():
         session_closed(session_key=session_key)
-        ApiToken.objects.filter(user=user).delete()
+        tokens_revoke(user=user)
 
 
 def password_changed(*, user: User, session_key: str | None) -> None:
