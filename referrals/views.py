@@ -127,8 +127,7 @@ def referral_edit(request, pk):
     if not referral_policy.may_author(request.user, referral):
         raise PermissionDenied("Seul l'auteur du signalement peut le modifier.")
     if referral.status != Status.DRAFT:
-        messages.info(request, "Un signalement transmis ne se modifie plus.")
-        return redirect("referral-detail", pk=pk)
+        raise Conflict("Un signalement transmis ne se modifie plus.")
     if request.method == "POST":
         editor = ReferralEditor(request.POST, referral=referral)
         if editor.is_valid():

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.exceptions import Conflict
 from core.web import PageAction, run_page_action, service_errors
 from parquet import selectors, services
 from parquet.forms import (
@@ -28,10 +29,19 @@ from referrals import selectors as referral_selectors
 from referrals import services as referral_services
 from referrals.pages import dossier_page
 from referrals.policies import referral_policy
+from referrals.workflow import BY_ACTION
 
 
 def _last_attribution(referral):
     return referral.attributions.order_by("-id").first()
+
+
+def _period_of(user, referral, attribution, step: str):
+    """The period a withdrawal or a return acts on: 403 for who may not take `step`, then 409 when there is none."""
+    referral_policy.require(user, BY_ACTION[step].by, referral)
+    if attribution is None:
+        raise Conflict("Ce dossier n'a pas d'attribution de téléphone : il n'y a rien à retirer ni à restituer.")
+    return attribution.pk
 
 
 # The measure's actions: run(user, referral, last attribution, cleaned_data); {reference} in the message.
@@ -43,7 +53,7 @@ MEASURE_ACTIONS = {
         title="Retirer le téléphone",
         run=lambda user, referral, attribution, data: services.attribution_withdraw(
             user=user,
-            attribution_id=attribution.pk if attribution else None,
+            attribution_id=_period_of(user, referral, attribution, "withdrawal"),
             reason=data["reason"],
             comment=data["comment"],
             copil_opinion_date=data["copil_opinion_date"],
@@ -63,7 +73,7 @@ MEASURE_ACTIONS = {
         title="Enregistrer la restitution",
         run=lambda user, referral, attribution, data: services.attribution_return(
             user=user,
-            attribution_id=attribution.pk if attribution else None,
+            attribution_id=_period_of(user, referral, attribution, "device_returned"),
             returned_on=data["returned_on"],
             condition=data["condition"],
             notes=data["notes"],

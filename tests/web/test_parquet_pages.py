@@ -243,6 +243,7 @@ def test_the_stock_page_lists_only_her_cidffs_phones(api, users, stock):
     assert all(device.serial in html for device in stock) and "Ajouter un téléphone au stock" not in html
     assert api(users["prosecutor_nanterre"]).get(reverse("device-list")).status_code == 403
     assert api(users["coord_nord"]).get(reverse("device-detail", args=[stock[0].pk])).status_code == 404
+    assert api(users["prosecutor_nanterre"]).get(reverse("device-detail", args=[stock[0].pk])).status_code == 404
 
 
 def test_the_stock_filters_by_state_and_adds_a_phone(api, users, stock):

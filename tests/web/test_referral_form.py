@@ -143,9 +143,11 @@ def test_editing_a_draft_shows_its_values_and_saves_changes(api, users, make_ref
 def test_a_transmitted_signalement_is_no_longer_editable(api, users, make_referral, orgs):
     referral = make_referral("submitted")
     client = api(users["referrer_ccas"])
-    response = client.get(reverse("referral-edit", args=[referral.pk]), follow=True)
+    response = client.get(reverse("referral-edit", args=[referral.pk]))
+    assert response.status_code == 409
     assert "Un signalement transmis ne se modifie plus." in text(response)
+    assert reverse("referral-detail", args=[referral.pk]) in response.content.decode()
     response = client.post(reverse("referral-edit", args=[referral.pk]), referral_form_data(orgs["cidff92sud"]))
-    assert response.status_code == 302
+    assert response.status_code == 409
     referral.refresh_from_db()
     assert referral.facts != "Menaces de mort répétées depuis la séparation."
