@@ -234,7 +234,7 @@ def drf_bodies(serializer, *, strict=False, overrides=None):
     required = [name for name, field in fields.items() if field.required]
 
     def values(name, field, strict):
-        return overrides.get(name) or drf_field_values(field, strict=strict)
+        return overrides[name] if name in overrides else drf_field_values(field, strict=strict)
 
     well_formed = st.fixed_dictionaries(
         {name: values(name, fields[name], True) for name in required},
@@ -462,11 +462,17 @@ def form_bodies(fields: dict, *, prefix: str = "", overrides=None):
     overrides = overrides or {}
     name = (lambda field: f"{prefix}-{field}") if prefix else (lambda field: field)
     well_formed = st.fixed_dictionaries(
-        {name(key): overrides.get(key) or form_field_values(field, key, strict=True) for key, field in fields.items()}
+        {
+            name(key): overrides[key] if key in overrides else form_field_values(field, key, strict=True)
+            for key, field in fields.items()
+        }
     )
     mixed = st.fixed_dictionaries(
         {},
-        optional={name(key): overrides.get(key) or form_field_values(field, key) for key, field in fields.items()},
+        optional={
+            name(key): overrides[key] if key in overrides else form_field_values(field, key)
+            for key, field in fields.items()
+        },
     )
     return choose(well_formed, mixed, mixed)
 
