@@ -111,6 +111,11 @@ VIGIE_FIELD_KEYS = [
 VIGIE_AUDIT_KEY = env.str("VIGIE_AUDIT_KEY", default="").strip() or _embedded_secret(
     "audit.key", lambda: Fernet.generate_key().decode()
 )
+# Blind indexes (HMAC-SHA256) of victim and author identities and phone numbers: duplicate detection and exact
+# search without decrypting; a key of their own, so that neither the field keys nor the audit key can rebuild them.
+VIGIE_INDEX_KEY = env.str("VIGIE_INDEX_KEY", default="").strip() or _embedded_secret(
+    "index.key", lambda: Fernet.generate_key().decode()
+)
 VIGIE_AUDIT_CHECKPOINT_DIR = Path(env.str("VIGIE_AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit")))
 VIGIE_AUDIT_RETENTION_DAYS = env.int("VIGIE_AUDIT_RETENTION_DAYS", default=365)
 if not 183 <= VIGIE_AUDIT_RETENTION_DAYS <= 1095:

@@ -132,11 +132,23 @@ class Referral(models.Model):
         null=True,
         blank=True,
     )
+    # Blind indexes (referrals.indexes): HMAC of the normalised identities and phone, never decryptable.
+    victim_identity_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    victim_phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    author_identity_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+
     created_at = models.DateTimeField("créé le", default=timezone.now)
     updated_at = models.DateTimeField("modifié le", auto_now=True)
     submitted_at = models.DateTimeField("transmis le", null=True, blank=True)
     acknowledged_at = models.DateTimeField("accusé de réception le", null=True, blank=True)
     closed_at = models.DateTimeField("clôturé le", null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        "anonymisé le",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Purge de conservation : données personnelles effacées, chiffres du dispositif conservés.",
+    )
 
     class Meta:
         verbose_name = "signalement"
