@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.forms import BaseUserCreationForm
 from django.core.exceptions import ValidationError
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -103,7 +102,9 @@ class MembershipFormMixin:
         return cleaned
 
 
-class UserCreationAdminForm(MembershipFormMixin, BaseUserCreationForm):
+class UserCreationAdminForm(MembershipFormMixin, forms.ModelForm):
+    """No password here: the person receives a link to choose her own (accounts.services.user_invite)."""
+
     class Meta:
         model = User
         fields = ["email", "first_name", "last_name", "role", "organisation"]
@@ -151,7 +152,7 @@ class UserAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["email", "first_name", "last_name", "role", "organisation", "password1", "password2"]
+            return ["email", "first_name", "last_name", "role", "organisation"]
         return [
             "email",
             "first_name",
@@ -169,4 +170,12 @@ class UserAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         was_active = User.objects.filter(pk=obj.pk, is_active=True).exists() if change else False
-        user_save_from_admin(actor=request.user, user=obj, was_active=was_active)
+        site_url = "" if change else request.build_absolute_uri("/")
+        user_save_from_admin(actor=request.user, user=obj, was_active=was_active, site_url=site_url)
+        if not change:
+            self.message_user(
+                request,
+                "Invitation envoyée par e-mail : la personne choisit elle-même son mot de passe, puis enregistre "
+                "son application d'authentification à la première connexion.",
+                messages.INFO,
+            )

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
+from accounts.models import User
+
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
@@ -16,6 +18,10 @@ class EmailPasswordResetForm(PasswordResetForm):
     email = forms.EmailField(
         label="Adresse e-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
+
+    def get_users(self, email):
+        """Also an invited person who has not chosen her password yet (Django skips unusable passwords)."""
+        return User.objects.filter(email__iexact=email.strip(), is_active=True).iterator()
 
 
 def code_field(*, label: str, help_text: str) -> forms.CharField:

@@ -7,9 +7,15 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import ROLE_ORGANISATION_KINDS, ApiToken, Organisation, OrganisationKind, Role, User
 from accounts.roles import role_group_name
@@ -140,15 +146,36 @@ def token_revoke(*, actor: User, token_id: int) -> bool:
     return bool(deleted)
 
 
-def user_save_from_admin(*, actor: User, user: User, was_active: bool) -> User:
-    """A supervisor's edit in the admin: staff flag and groups follow the role; deactivation ends access."""
+def user_save_from_admin(*, actor: User, user: User, was_active: bool, site_url: str = "") -> User:
+    """A supervisor's edit in the admin: staff flag and groups follow the role; deactivation ends access.
+
+    A new account gets no password from the supervisor: it is invited (`site_url` given) to choose its own, so that
+    nobody but its owner can ever pass the password step and enrol a second factor in their name.
+    """
     user_validate_membership(role=user.role, organisation=user.organisation)
+    created = user.pk is None
     with transaction.atomic():
+        if created:
+            user.set_unusable_password()
         user.is_staff = user.role == Role.SUPERVISOR
         user.email = user.email.lower()
         user.save()
         user_sync_groups(user=user)
         audit_record(actor=actor, action="user.admin_save", obj=user)
+        if created and site_url:
+            user_invite(actor=actor, user=user, site_url=site_url)
         if was_active and not user.is_active:
             user_deactivate(actor=actor, user=user)
     return user
+
+
+def user_invite(*, actor: User, user: User, site_url: str) -> None:
+    """E-mail a single-use link to choose a password (the reset link: it dies once used or once a password is set)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = site_url.rstrip("/") + reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    context = {"link": link}
+    subject = render_to_string("registration/invitation_subject.txt", context).strip()
+    body = render_to_string("registration/invitation_email.txt", context)
+    audit_record(actor=actor, action="user.invite", obj=user)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
