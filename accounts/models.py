@@ -66,6 +66,42 @@ class Jurisdiction(models.Model):
         blank=True,
         help_text="Vide : illimité, comme le prévoit la loi.",
     )
+    # Retention (bounds and clocks: retention.schedule; docs/retention.md).
+    retention_draft_days = models.PositiveSmallIntegerField(
+        "conservation d'un brouillon jamais transmis (jours)",
+        default=90,
+        help_text="Après la dernière modification, le brouillon est supprimé avec ses pièces.",
+    )
+    retention_closed_months = models.PositiveSmallIntegerField(
+        "conservation d'un dossier clôturé sans mesure (mois)",
+        default=24,
+        help_text="Après la clôture d'un dossier qui n'a jamais eu de téléphone : le dossier est anonymisé.",
+    )
+    retention_measure_months = models.PositiveSmallIntegerField(
+        "conservation d'un dossier après la fin de la mesure (mois)",
+        default=24,
+        help_text="Après la clôture qui suit la restitution du téléphone : le dossier est anonymisé.",
+    )
+    retention_documents_months = models.PositiveSmallIntegerField(
+        "conservation des pièces et des PDF (mois)",
+        default=12,
+        help_text="Après la clôture : pièces jointes, rapports, décisions et fiches bénéficiaire sont effacés.",
+    )
+    retention_sheet_days = models.PositiveSmallIntegerField(
+        "conservation de la fiche de l'opérateur (jours)",
+        default=3,
+        help_text="Après la restitution du téléphone : la fiche bénéficiaire vue par l'opérateur est effacée.",
+    )
+    retention_notification_days = models.PositiveSmallIntegerField(
+        "conservation des notifications (jours)",
+        default=180,
+        help_text="Après leur création, les notifications de la boîte de réception sont supprimées.",
+    )
+    retention_deadline_days = models.PositiveSmallIntegerField(
+        "conservation des échéances d'un dossier clôturé (jours)",
+        default=90,
+        help_text="Après la clôture du dossier, ses échéances surveillées sont supprimées.",
+    )
     alert_recipients = models.ManyToManyField(
         "User",
         verbose_name="destinataires supplémentaires des alertes",

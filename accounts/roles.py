@@ -24,7 +24,8 @@ ROLE_PERMISSIONS = {
     }
     | {"audit.view_accessevent", "axes.view_accessattempt", "axes.delete_accessattempt"}
     | {"cidff.view_instrument", "cidff.add_instrument"}
-    | {"parquet.view_device", "parquet.add_device", "parquet.change_device"},
+    | {"parquet.view_device", "parquet.add_device", "parquet.change_device"}
+    | {"retention.view_legalhold", "retention.add_legalhold", "retention.change_legalhold"},
 }
 
 

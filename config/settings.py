@@ -160,6 +160,7 @@ INSTALLED_APPS = [
     "notifications",
     "deadlines",
     "stats",
+    "retention",
     "demo",
 ]
 
@@ -354,9 +355,12 @@ CELERY_TIMEZONE = "UTC"
 # One beat process in production: it only enqueues the scan; the stored deadlines carry the dates.
 DEADLINE_SCAN_SECONDS = env.int("VIGIE_DEADLINE_SCAN_SECONDS", default=300)
 AUDIT_CHECKPOINT_SECONDS = env.int("VIGIE_AUDIT_CHECKPOINT_SECONDS", default=300)  # journal head, outside the DB
+RETENTION_PURGE_SECONDS = env.int("VIGIE_RETENTION_PURGE_SECONDS", default=24 * 3600)
 CELERY_BEAT_SCHEDULE = {
     "scan-deadlines": {"task": "deadlines.tasks.scan_deadlines", "schedule": float(DEADLINE_SCAN_SECONDS)},
     "checkpoint-audit": {"task": "audit.tasks.checkpoint_journal", "schedule": float(AUDIT_CHECKPOINT_SECONDS)},
+    # The retention schedule (docs/retention.md), once a day.
+    "purge-retention": {"task": "retention.tasks.purge_retention", "schedule": float(RETENTION_PURGE_SECONDS)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("VIGIE_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule"))
 

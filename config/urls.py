@@ -37,5 +37,6 @@ urlpatterns = [
     path("", include("cidff.urls")),
     path("", include("parquet.urls")),
     path("", include("stats.urls")),
+    path("", include("retention.urls")),
     path("", include("referrals.urls")),
 ]

@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from core.crypto import decrypt_bytes, encrypt_bytes, is_current_token, rotate_token
-from core.exceptions import PayloadTooLarge, UnsupportedFileType
+from core.exceptions import Conflict, PayloadTooLarge, UnsupportedFileType
 from core.pdf_inspect import check_pdf_inert
 
 ACCEPTED_MIME_PREFIXES = ("audio/", "video/")
@@ -51,6 +51,8 @@ def store_private(data: bytes, *, folder: str) -> tuple[str, str]:
 
 
 def read_private(name: str) -> bytes:
+    if not name:  # cleared by the retention purge (retention.services)
+        raise Conflict("Ce document a été effacé : sa durée de conservation est écoulée.")
     with default_storage.open(name, "rb") as handle:
         return decrypt_bytes(handle.read())
 

@@ -36,6 +36,7 @@ DATE_SENSITIVE = (
     "notifications/",
     "parquet/",
     "referrals/test_workflow_api.py",
+    "retention/",
     "stats/",
     "test_clock.py",
     "web/test_actions.py",

@@ -10,6 +10,7 @@ from deadlines.models import Deadline
 from deadlines.services import deadlines_scan
 from notifications.models import Notification, NotificationKind, NotificationPreference
 from notifications.services import notification_send_email, notify
+from retention.schedule import RULES
 from tests.clock import paris
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +168,7 @@ def test_alert_recipients_must_work_in_the_jurisdiction(api, users, world):
         "device_return_days": 7,
         "missed_tests_threshold": 2,
         "max_renewals": "",
+        **{rule.setting: rule.default for rule in RULES},
     }
     client = api(users["supervisor"])
     refused = client.post(url, {**form, "alert_recipients": [users["coord_paris"].pk]})
