@@ -12,3 +12,4 @@ class CidffConfig(AppConfig):
 
         hooks.guard("report_sent", selectors.report_ready_to_send)
         register_panel("evaluation_panel", views.referral_evaluations)
+        register_panel("linked_evaluations_panel", views.linked_evaluations_panel)

@@ -3,11 +3,14 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from audit.services import audit_record_many
 from cidff.eligibility import eligibility_check
 from cidff.instruments import Score, compute_score
 from cidff.models import Evaluation, EvaluationStatus, Instrument
 from cidff.policies import evaluation_policy
 from core.exceptions import NotFound
+from referrals.policies import referral_policy
+from referrals.selectors import referral_linked_earlier
 
 
 def instrument_get(*, code: str, version=None) -> Instrument:
@@ -59,3 +62,21 @@ def evaluation_eligibility(*, evaluation: Evaluation) -> tuple[list[str], list[s
     return eligibility_check(
         evaluation.eligibility, relationship=evaluation.referral.author_relationship, today=timezone.localdate()
     )
+
+
+def linked_evaluations(*, user, referral) -> list[Evaluation]:
+    """Validated or sent evaluations of the earlier dossiers the coordination linked to this one (same woman).
+
+    Only for the CIDFF staff following this dossier, and only from linked dossiers their own CIDFF holds too:
+    never anything from a dossier of another CIDFF. Each one listed is journaled.
+    """
+    if not referral_policy.may_follow(user, referral) or referral.cidff_id != user.organisation_id:
+        return []
+    earlier = referral_linked_earlier(referral=referral).filter(cidff_id=user.organisation_id)
+    evaluations = list(
+        Evaluation.objects.filter(referral__in=earlier, status__in=[EvaluationStatus.VALIDATED, EvaluationStatus.SENT])
+        .select_related("referral", "instrument")
+        .order_by("referral_id", "id")
+    )
+    audit_record_many(actor=user, action="evaluation.linked_summary", objects=evaluations, detail=referral.reference)
+    return evaluations

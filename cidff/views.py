@@ -207,6 +207,25 @@ def referral_evaluations(*, user, referral, bound=None) -> dict | None:
     }
 
 
+def linked_evaluations_panel(*, user, referral, bound=None) -> dict | None:
+    """A read-only summary (dossier, date, level) of the evaluations of the earlier dossiers linked to this one
+    as the same woman, for the CIDFF following it when it holds them too (the selector decides)."""
+    rows = [
+        {
+            "reference": evaluation.referral.reference,
+            "kind": evaluation.get_kind_display(),
+            "status": evaluation.get_status_display(),
+            "date": evaluation.sent_at or evaluation.validated_at,
+            "level_code": evaluation.final_level,
+            "level": _level_label(evaluation.instrument.definition, evaluation.final_level)
+            if evaluation.final_level
+            else "",
+        }
+        for evaluation in selectors.linked_evaluations(user=user, referral=referral)
+    ]
+    return {"rows": rows} if rows else None
+
+
 @login_required
 @require_POST
 @service_errors

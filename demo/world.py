@@ -413,3 +413,63 @@ def seed_evaluation(rng: random.Random, *, referral, evaluator, coordinator, tar
         actor = evaluator if step == "finalize" else coordinator
         getattr(services, f"evaluation_{step}")(user=actor, evaluation_id=evaluation.pk)
     return evaluation
+
+
+def seed_purge_example(world: DemoWorld, *, seed: int = 95) -> bool:
+    """A dossier closed 27 months ago, past the convention's retention: `manage.py purge` anonymises it and the
+    census of its quarter does not move (docs/retention.md). Created once."""
+    import time_machine
+    from dateutil.relativedelta import relativedelta
+
+    from referrals import services
+    from referrals.models import Referral
+
+    referrer = world.users["referrer_ccas"]
+    closed_long_ago = timezone.now() - relativedelta(months=27)
+    if Referral.objects.filter(referrer=referrer, submitted_at__lt=closed_long_ago + relativedelta(days=1)).exists():
+        return False
+    payload = demo_referral_payload(random.Random(seed), world.organisations)
+    payload["cidff"] = world.organisations["cidff92sud"]
+    coordinator = User.objects.filter(role=Role.CIDFF_COORDINATOR, organisation=payload["cidff"]).order_by("id").first()
+    with time_machine.travel(closed_long_ago, tick=True):
+        referral = services.referral_create(user=referrer, data=payload)
+        services.referral_submit(user=referrer, referral_id=referral.pk)
+        services.referral_acknowledge(user=coordinator, referral_id=referral.pk)
+        services.referral_close(
+            user=coordinator, referral_id=referral.pk, reason="unreachable", comment="Victime injoignable."
+        )
+    return True
+
+
+def seed_duplicate_example(world: DemoWorld) -> bool:
+    """A second signalement, from another referrer, for a woman already followed at CIDFF 92 Sud, her name spelt
+    differently: its coordination sees "Doublons possibles" on both dossiers. False if it is already there."""
+    import unicodedata
+
+    from referrals import services
+    from referrals.models import Referral
+    from referrals.workflow import Status
+
+    sud = world.organisations["cidff92sud"]
+    known = (
+        Referral.objects.filter(cidff=sud, status=Status.ACTIVE, referrer__in=world.users.values())
+        .exclude(victim_identity_index="")
+        .order_by("id")
+        .first()
+    )
+    if known is None or Referral.objects.filter(victim_identity_index=known.victim_identity_index).count() > 1:
+        return False
+    victim = known.victim
+    plain_first = unicodedata.normalize("NFKD", victim["first_name"]).encode("ascii", "ignore").decode()
+    referrer = next(u for key, u in world.users.items() if key.startswith("referrer_") and u.pk != known.referrer_id)
+    payload = demo_referral_payload(random.Random(known.pk), world.organisations)
+    payload.update({"cidff": sud, "urgency": "urgent", "referrer_function": "medecin"})
+    payload["victim"] = {
+        **payload["victim"],
+        "last_name": victim["last_name"].upper(),
+        "first_name": plain_first.lower(),
+        "birth_date": datetime.date.fromisoformat(victim["birth_date"]),
+    }
+    referral = services.referral_create(user=referrer, data=payload)
+    services.referral_submit(user=referrer, referral_id=referral.pk)
+    return True

@@ -14,7 +14,7 @@ from audit.services import audit_record
 from core.api import ErrorSerializer, FileNegotiation
 from core.exceptions import PayloadTooLarge
 from core.files import ACCEPTED_MIME_TYPES, max_upload_label
-from core.schema import BUSY
+from core.schema import BUSY, blank_query
 from referrals import selectors, services
 from referrals.models import Referral, Urgency
 from referrals.serializers import (
@@ -24,9 +24,12 @@ from referrals.serializers import (
     CloseSerializer,
     DocumentSerializer,
     DocumentUploadSerializer,
+    DuplicateAnswerSerializer,
+    ReferralCoordinationSerializer,
     ReferralDetailSerializer,
     ReferralDraftSerializer,
     ReferralListSerializer,
+    ReferralParquetSerializer,
     ReferralReferrerSerializer,
     ReferralWriteSerializer,
     TransferSerializer,
@@ -42,20 +45,37 @@ MULTIPART_SLACK_BYTES = 256 * 1024
 REFERRAL_VIEW = OpenApiResponse(
     PolymorphicProxySerializer(
         component_name="ReferralView",
-        serializers=[ReferralDetailSerializer, ReferralDraftSerializer, ReferralReferrerSerializer],
+        serializers=[
+            ReferralParquetSerializer,
+            ReferralCoordinationSerializer,
+            ReferralDetailSerializer,
+            ReferralDraftSerializer,
+            ReferralReferrerSerializer,
+        ],
         resource_type_field_name=None,
     ),
     description=(
-        "Selon qui lit : la coordination du CIDFF, l'évaluatrice et le parquet reçoivent `ReferralDetail` ; "
-        "le référent reçoit son brouillon en entier (`ReferralDraft`), puis, une fois le dossier transmis, "
-        "son état seulement (`ReferralReferrer`)."
+        "Selon qui lit : le parquet reçoit `ReferralParquet` (avec `possible_duplicates` et `same_author_count`), "
+        "la coordination du CIDFF `ReferralCoordination` (avec `possible_duplicates`), l'évaluatrice "
+        "`ReferralDetail` ; le référent reçoit son brouillon en entier (`ReferralDraft`), puis, une fois le "
+        "dossier transmis, son état seulement (`ReferralReferrer`)."
     ),
 )
 AUTHOR_VIEW = OpenApiResponse(
     ReferralReferrerSerializer, description="Le dossier transmis, tel que le référent le voit désormais : son état."
 )
 DRAFT_VIEW = OpenApiResponse(ReferralDraftSerializer, description="Le brouillon, en entier, pour son auteur.")
-COORDINATION_VIEW = OpenApiResponse(ReferralDetailSerializer, description="Le dossier, vu par la coordination.")
+COORDINATION_VIEW = OpenApiResponse(
+    PolymorphicProxySerializer(
+        component_name="ReferralCoordinationView",
+        serializers=[ReferralCoordinationSerializer, ReferralDetailSerializer],
+        resource_type_field_name=None,
+    ),
+    description=(
+        "Le dossier, vu par la coordination (`ReferralCoordination`) ; après un transfert, qui lui retire le "
+        "dossier, sans les doublons possibles (`ReferralDetail`)."
+    ),
+)
 EVENTS_VIEW = OpenApiResponse(
     PolymorphicProxySerializer(
         component_name="CaseEventView",
@@ -92,6 +112,25 @@ class ReferralViewSet(
     def get_queryset(self):
         return selectors.referral_list_visible(user=self.request.user).order_by("-id")
 
+    def filter_queryset(self, queryset):
+        """`?q=`: any text is accepted; one that is neither a phone nor "NOM Prénom JJ/MM/AAAA" finds nothing."""
+        queryset = super().filter_queryset(queryset)
+        text = self.request.query_params.get("q", "").strip() if self.action == "list" else ""
+        if not text:
+            return queryset
+        match = selectors.referral_search_q(text)
+        return queryset.none() if match is None else queryset.filter(match)
+
+    @extend_schema(
+        parameters=[
+            blank_query(
+                "q",
+                str,
+                "Recherche exacte, sans rien déchiffrer : un numéro de téléphone de la victime, ou « NOM Prénom "
+                "JJ/MM/AAAA » de la victime ou de l'auteur. Un texte d'une autre forme ne trouve rien.",
+            )
+        ]
+    )
     def list(self, request, *args, **kwargs):
         audit_record(actor=request.user, action="referral.list")
         return super().list(request, *args, **kwargs)
@@ -164,6 +203,17 @@ class ReferralViewSet(
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         return self._transition(request, pk, services.referral_close, CloseSerializer)
+
+    @extend_schema(request=DuplicateAnswerSerializer, responses={200: COORDINATION_VIEW})
+    @action(detail=True, methods=["post"], url_path="duplicates")
+    def duplicates(self, request, pk=None):
+        """The coordination links the other dossier to this one as the same woman, or dismisses the match."""
+        return self._transition(request, pk, self._answer_duplicate, DuplicateAnswerSerializer)
+
+    @staticmethod
+    def _answer_duplicate(*, user, referral_id, other, verdict):
+        services.duplicate_answer(user=user, referral_id=referral_id, other_id=other, verdict=verdict)
+        return selectors.referral_get_visible(user=user, referral_id=referral_id)
 
     @extend_schema(responses={200: EVENTS_VIEW})
     @action(detail=True, methods=["get"], filter_backends=[])

@@ -17,6 +17,7 @@ from referrals.models import (
     ChildResidence,
     CustodyStatus,
     DocumentKind,
+    DuplicateVerdict,
     MeasureType,
     ReferrerFunction,
     Relationship,
@@ -454,4 +455,22 @@ class DocumentForm(forms.Form):
             "invalid": "Aucun fichier n'a été envoyé : vérifiez le formulaire.",
         },
         widget=forms.FileInput(attrs={"accept": "application/pdf,image/jpeg,image/png,audio/*,video/*"}),
+    )
+
+
+class DuplicateAnswerForm(forms.Form):
+    """Link a possible duplicate as the same woman, or dismiss it (the service checks both dossiers)."""
+
+    other = forms.IntegerField(min_value=1, error_messages={"required": "Indiquez l'autre dossier."})
+    verdict = forms.ChoiceField(
+        choices=DuplicateVerdict.choices, error_messages={"invalid_choice": "Choisissez de lier ou d'écarter."}
+    )
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="Rechercher une personne",
+        max_length=200,
+        required=False,
+        help_text="Téléphone de la victime, ou « NOM Prénom JJ/MM/AAAA » de la victime ou de l'auteur (exact).",
     )

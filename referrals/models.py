@@ -235,3 +235,32 @@ class ReferralDocument(models.Model):
 
     def __str__(self):
         return f"Pièce {self.pk} ({self.get_kind_display()})"
+
+
+class DuplicateVerdict(models.TextChoices):
+    LINKED = "linked", "Même personne (dossiers liés)"
+    DISMISSED = "dismissed", "Pas la même personne (écarté)"
+
+
+class DuplicateAnswer(models.Model):
+    """A coordinator's answer about two dossiers flagged as possibly the same woman; one per pair.
+
+    The pair is stored in id order (`referral` < `other`), so asking from either dossier finds it.
+    """
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField("réponse", max_length=12, choices=DuplicateVerdict.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="par", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "réponse sur un doublon possible"
+        verbose_name_plural = "réponses sur les doublons possibles"
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "other"], name="duplicate_answer_one_per_pair"),
+            models.CheckConstraint(condition=models.Q(referral__lt=models.F("other")), name="duplicate_answer_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.referral_id} / {self.other_id} : {self.verdict}"

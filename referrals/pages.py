@@ -214,6 +214,18 @@ def _action_forms(user, referral) -> dict:
     return forms
 
 
+def _duplicates(user, referral) -> dict:
+    """The "Doublons possibles" section (coordination and parquet only; None hides it) and, for the parquet,
+    how many other dossiers of the jurisdiction name the same author."""
+    if not selectors.referral_sees_duplicates(user=user, referral=referral):
+        return {"duplicates": None, "same_author_count": None}
+    return {
+        "duplicates": selectors.referral_possible_duplicates(user=user, referral=referral),
+        "may_answer_duplicates": referral_policy.may_coordinate(user, referral),
+        "same_author_count": selectors.referral_same_author_count(user=user, referral=referral),
+    }
+
+
 def register_panel(name: str, panel) -> None:
     """A higher app adds a section to the dossier page: `panel(user=, referral=, bound=)` returns its
     context (None: not shown to this user), under `name` in the template; `bound` holds the posted
@@ -258,6 +270,7 @@ def dossier_page(request, referral, *, bound=None, errors=(), status=200, panel=
             "documents": selectors.document_list(user=user, referral=referral),
             "document_form": document_form,
             "events": _timeline(referral),
+            **_duplicates(user, referral),
             **panels,
         }
     )

@@ -1,11 +1,13 @@
 """Every read that decides who sees which dossier: one SQL query joined on the grant tables."""
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 
 from accounts.models import Organisation, OrganisationKind, Role, User
+from audit.services import audit_record_many
 from core.exceptions import Forbidden
 from referrals.hooks import guards_pass
-from referrals.models import CaseEvent, Referral, ReferralDocument
+from referrals.indexes import search_indexes
+from referrals.models import CaseEvent, DuplicateAnswer, DuplicateVerdict, Referral, ReferralDocument
 from referrals.policies import document_policy, referral_grants, referral_policy
 from referrals.workflow import SYSTEM, TRANSITIONS, VIEW, Audience, ClosureReason, Status
 
@@ -132,3 +134,103 @@ def referral_outcome_notice(*, referral) -> str:
             CLOSURE_NOTICES.get(referral.closure_reason) or referral.get_closure_reason_display() or "Dossier clôturé"
         )
     return OUTCOME_NOTICES.get(referral.status, "")
+
+
+# --- possible duplicates and exact search (blind indexes, see referrals.indexes) ----------------------------
+
+
+def referral_sees_duplicates(*, user, referral: Referral) -> bool:
+    """Only the CIDFF coordination and the parquet holding the dossier learn that other dossiers exist."""
+    return referral_policy.user_has_permission_for_instance(
+        user, "coordinate", referral
+    ) or referral_policy.user_has_permission_for_instance(user, "decide", referral)
+
+
+def _answered(referral: Referral, verdict: str) -> Exists:
+    """True for rows about which the coordination gave `verdict` with `referral` (pairs stored in id order)."""
+    pair = Q(referral=referral, other=OuterRef("pk")) | Q(referral=OuterRef("pk"), other=referral)
+    return Exists(DuplicateAnswer.objects.filter(pair, verdict=verdict))
+
+
+def _live_others(referral: Referral) -> QuerySet[Referral]:
+    return Referral.objects.exclude(pk=referral.pk).exclude(status=Status.DRAFT).filter(anonymised_at__isnull=True)
+
+
+def referral_possible_duplicates(*, user, referral: Referral) -> list[dict]:
+    """Other dossiers sharing the woman's identity or phone index: [{id, reference, organisation, linked}].
+
+    One query whatever the number of matches: whether the user may see each one is computed in SQL by the
+    dossier policy. `id` and `reference` are None for a dossier she may not see; `organisation` is the CIDFF
+    holding it (whom to contact), never any of its content. Matches the coordination dismissed are left out.
+    Each match shown is journaled. Anyone but the coordination and the parquet gets [] and learns nothing.
+    """
+    if not referral_sees_duplicates(user=user, referral=referral):
+        return []
+    same = Q()
+    for field in ("victim_identity_index", "victim_phone_index"):
+        if getattr(referral, field):
+            same |= Q(**{field: getattr(referral, field)})
+    if not same:
+        return []
+    matches = list(
+        _live_others(referral)
+        .filter(same)
+        .annotate(
+            dismissed=_answered(referral, DuplicateVerdict.DISMISSED),
+            linked=_answered(referral, DuplicateVerdict.LINKED),
+            seen=Case(
+                When(referral_policy.visible_q(user), then=Value(True)), default=False, output_field=BooleanField()
+            ),
+        )
+        .filter(dismissed=False)
+        .select_related("cidff")
+        .only("pk", "reference", "cidff__name")
+        .order_by("id")
+    )
+    audit_record_many(actor=user, action="duplicate.shown", objects=matches, detail=f"sur {referral.reference}")
+    return [
+        {
+            "id": match.pk if match.seen else None,
+            "reference": match.reference if match.seen else None,
+            "organisation": match.cidff.name,
+            "linked": match.linked and match.seen,
+        }
+        for match in matches
+    ]
+
+
+def referral_same_author_count(*, user, referral: Referral) -> int | None:
+    """For the parquet only: how many other dossiers of the jurisdiction name the same author (None for others)."""
+    if not referral_policy.user_has_permission_for_instance(user, "decide", referral):
+        return None
+    if not referral.author_identity_index:
+        return 0
+    return (
+        _live_others(referral)
+        .filter(
+            author_identity_index=referral.author_identity_index,
+            cidff__jurisdiction_id=referral.cidff.jurisdiction_id,
+        )
+        .count()
+    )
+
+
+def referral_linked_earlier(*, referral: Referral) -> QuerySet[Referral]:
+    """Earlier dossiers the coordination linked to this one as the same woman (not anonymised)."""
+    linked = DuplicateAnswer.objects.filter(referral=OuterRef("pk"), other=referral, verdict=DuplicateVerdict.LINKED)
+    return Referral.objects.filter(Exists(linked), anonymised_at__isnull=True).order_by("id")
+
+
+def referral_search_q(text: str) -> Q | None:
+    """Rows whose victim (identity or phone) or author matches a typed "NOM Prénom JJ/MM/AAAA" or phone number
+    exactly, through the blind indexes: nothing is decrypted. None: the text is neither, it finds nothing."""
+    match = Q()
+    for field, index in search_indexes(text).items():
+        match |= Q(**{field: index})
+    return match or None
+
+
+def referral_search(*, user, text: str) -> QuerySet[Referral]:
+    """The visible dossiers matching a typed query (see `referral_search_q`)."""
+    match = referral_search_q(text)
+    return Referral.objects.none() if match is None else referral_list_visible(user=user).filter(match)

@@ -5,6 +5,7 @@ once it has left her, only its status and acknowledgement; the CIDFF (and later 
 see the content.
 """
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Organisation, OrganisationKind
@@ -14,6 +15,7 @@ from referrals.models import (
     ChildResidence,
     CustodyStatus,
     DocumentKind,
+    DuplicateVerdict,
     MeasureType,
     Referral,
     ReferralDocument,
@@ -22,7 +24,13 @@ from referrals.models import (
     Urgency,
 )
 from referrals.policies import referral_policy
-from referrals.selectors import referral_actions, referral_outcome_notice, referral_warnings
+from referrals.selectors import (
+    referral_actions,
+    referral_outcome_notice,
+    referral_possible_duplicates,
+    referral_same_author_count,
+    referral_warnings,
+)
 from referrals.workflow import COORDINATOR_CLOSURE_REASONS, ClosureReason
 
 AUTOMATIC_ACTOR = "Vigie (étape automatique)"
@@ -147,6 +155,7 @@ class ReferralReferrerSerializer(ReferralListSerializer):
             "closed_at",
             "closure_reason",
             "closure_reason_label",
+            "anonymised_at",
             "outcome_notice",
             "actions",
         ]
@@ -215,8 +224,52 @@ class ReferralDetailSerializer(ReferralContentMixin, ReferralReferrerSerializer)
         return referral_warnings(referral=referral)
 
 
+class PossibleDuplicateSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True, help_text="Vide si vous ne pouvez pas voir ce dossier.")
+    reference = serializers.CharField(allow_null=True, help_text="Vide si vous ne pouvez pas voir ce dossier.")
+    organisation = serializers.CharField(help_text="Le CIDFF qui détient ce dossier : celui à contacter.")
+
+
+class ReferralCoordinationSerializer(ReferralDetailSerializer):
+    """The view of the CIDFF coordination holding the dossier: plus the other dossiers of the same woman."""
+
+    possible_duplicates = serializers.SerializerMethodField(
+        help_text=(
+            "Autres dossiers qui portent la même identité (nom, prénom, date de naissance) ou le même téléphone de "
+            "la victime, sauf ceux que la coordination a écartés. Jamais leur contenu ; `id` et `reference` sont "
+            "vides pour un dossier que vous ne pouvez pas voir : contactez l'organisation indiquée."
+        )
+    )
+
+    class Meta(ReferralDetailSerializer.Meta):
+        fields = [*ReferralDetailSerializer.Meta.fields, "possible_duplicates"]
+
+    @extend_schema_field(PossibleDuplicateSerializer(many=True))
+    def get_possible_duplicates(self, referral) -> list[dict]:
+        matches = referral_possible_duplicates(user=self.context["request"].user, referral=referral)
+        return PossibleDuplicateSerializer(matches, many=True).data
+
+
+class ReferralParquetSerializer(ReferralCoordinationSerializer):
+    """The parquet's view: plus how many other dossiers of the jurisdiction name the same author."""
+
+    same_author_count = serializers.SerializerMethodField(
+        help_text="Nombre d'autres dossiers de la juridiction qui désignent le même auteur (nom, prénom, naissance)."
+    )
+
+    class Meta(ReferralCoordinationSerializer.Meta):
+        fields = [*ReferralCoordinationSerializer.Meta.fields, "same_author_count"]
+
+    def get_same_author_count(self, referral) -> int:
+        return referral_same_author_count(user=self.context["request"].user, referral=referral) or 0
+
+
 def referral_serializer_class(*, user, referral) -> type[serializers.Serializer]:
     if referral.referrer_id != user.pk:
+        if referral_policy.user_has_permission_for_instance(user, "decide", referral):
+            return ReferralParquetSerializer
+        if referral_policy.user_has_permission_for_instance(user, "coordinate", referral):
+            return ReferralCoordinationSerializer
         return ReferralDetailSerializer
     return ReferralDraftSerializer if referral_policy.may_read_content(user, referral) else ReferralReferrerSerializer
 
@@ -281,3 +334,10 @@ class DocumentUploadSerializer(StrictSerializerMixin, serializers.Serializer):
     file = serializers.FileField(allow_empty_file=False)
     kind = serializers.ChoiceField(DocumentKind.choices, required=False, default=DocumentKind.EVIDENCE)
     description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class DuplicateAnswerSerializer(StrictSerializerMixin, serializers.Serializer):
+    other = serializers.IntegerField(help_text="L'autre dossier (doublon possible de celui-ci).")
+    verdict = serializers.ChoiceField(
+        DuplicateVerdict.choices, help_text="`linked` : même personne ; `dismissed` : ce n'est pas la même personne."
+    )

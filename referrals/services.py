@@ -17,7 +17,16 @@ from core.exceptions import Conflict, Forbidden, NotFound
 from core.files import check_upload_size, delete_private, read_private, sniff_content_type, store_private
 from referrals import hooks
 from referrals import permissions as perms
-from referrals.models import CaseEvent, DocumentKind, ReferenceCounter, Referral, ReferralDocument
+from referrals.indexes import referral_index_apply
+from referrals.models import (
+    CaseEvent,
+    DocumentKind,
+    DuplicateAnswer,
+    DuplicateVerdict,
+    ReferenceCounter,
+    Referral,
+    ReferralDocument,
+)
 from referrals.policies import referral_policy
 from referrals.selectors import document_get_visible, referral_get_visible, referral_list_visible
 from referrals.workflow import (
@@ -129,6 +138,7 @@ def _apply_payload(referral: Referral, data: dict) -> None:
     for field in LIST_FIELDS:
         if field in data:
             setattr(referral, field, _jsonable(list(data[field])))
+    referral_index_apply(referral)  # saved with the identities they are computed from
 
 
 def referral_missing_fields(referral: Referral) -> dict[str, str]:
@@ -329,6 +339,43 @@ def referral_close(*, user: User, referral_id: int, reason: str, comment: str = 
     return referral
 
 
+# --- possible duplicates --------------------------------------------------------------------------------
+
+
+def duplicate_answer(*, user: User, referral_id, other_id, verdict: str) -> DuplicateAnswer:
+    """The coordination says whether two dossiers are the same woman (linked) or not (dismissed).
+
+    Both dossiers must be visible to her (404 otherwise); the answer holds for the pair, whichever
+    dossier it is given from, and a later answer replaces it.
+    """
+    with transaction.atomic():
+        referral = referral_get_visible(user=user, referral_id=referral_id)
+        referral_policy.require(
+            user, "coordinate", referral, "Seule la coordination du CIDFF rapproche ou écarte des doublons possibles."
+        )
+        if verdict not in DuplicateVerdict.values:
+            raise ValidationError({"verdict": "Choisissez « linked » (même personne) ou « dismissed » (écarter)."})
+        if str(other_id) == str(referral.pk):
+            raise ValidationError({"other": "Un dossier ne peut pas être le doublon de lui-même."})
+        pair = list(
+            referral_list_visible(user=user)
+            .select_for_update(of=("self",))
+            .filter(pk__in=[referral.pk, other_id])
+            .order_by("pk")  # always lock in the same order: no deadlock between two coordinators
+        )
+        if len(pair) != 2:
+            raise NotFound("Dossier introuvable.")
+        if any(item.anonymised_at for item in pair):
+            raise Conflict("Un dossier anonymisé ne se rapproche plus d'un autre.")
+        first, second = pair
+        answer, _ = DuplicateAnswer.objects.update_or_create(
+            referral=first, other=second, defaults={"verdict": verdict, "by": user, "at": timezone.now()}
+        )
+        other = second if first.pk == referral.pk else first
+        audit_record(actor=user, action=f"duplicate.{verdict}", obj=referral, detail=f"avec {other.reference}")
+    return answer
+
+
 # --- reads that are journaled -------------------------------------------------------------------
 
 
@@ -348,15 +395,15 @@ def document_upload(*, user: User, referral_id: int, upload, kind: str, descript
         raise ValidationError({"kind": "Choisissez un type de pièce valide."})
     if upload is None:
         raise ValidationError({"file": "Joignez un fichier."})
+    _document_upload_check(user=user, referral=referral_get_visible(user=user, referral_id=referral_id))
+    # Read and inspected before the dossier's lock: a large PDF never holds up its other steps.
+    check_upload_size(upload.size)
+    data = upload.read()
+    check_upload_size(len(data))
+    content_type = sniff_content_type(data)
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=referral_id)
-        referral_policy.require(user, "change", referral, "Vous ne pouvez pas ajouter de pièce à ce dossier.")
-        if referral.status == Status.CLOSED:
-            raise Conflict("Le dossier est clôturé : aucune pièce ne peut plus y être ajoutée.")
-        check_upload_size(upload.size)
-        data = upload.read()
-        check_upload_size(len(data))
-        content_type = sniff_content_type(data)
+        _document_upload_check(user=user, referral=referral)  # again, under the lock
         name, digest = store_private(data, folder="documents")
         try:
             document = ReferralDocument.objects.create(
@@ -375,6 +422,12 @@ def document_upload(*, user: User, referral_id: int, upload, kind: str, descript
             delete_private(name)
             raise
     return document
+
+
+def _document_upload_check(*, user: User, referral: Referral) -> None:
+    referral_policy.require(user, "change", referral, "Vous ne pouvez pas ajouter de pièce à ce dossier.")
+    if referral.status == Status.CLOSED:
+        raise Conflict("Le dossier est clôturé : aucune pièce ne peut plus y être ajoutée.")
 
 
 RENDERING = "Le document est en cours de génération : réessayez dans un instant."

@@ -10,5 +10,6 @@ urlpatterns = [
     path("dossiers/<int:pk>/modifier/", views.referral_edit, name="referral-edit"),
     path("dossiers/<int:pk>/action/<slug:action>/", views.referral_action, name="referral-action"),
     path("dossiers/<int:pk>/pieces/", views.document_upload, name="referral-document-upload"),
+    path("dossiers/<int:pk>/doublons/", views.referral_duplicate, name="referral-duplicate"),
     path("pieces/<int:pk>/telecharger/", views.document_download, name="document-download"),
 ]

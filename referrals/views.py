@@ -5,6 +5,8 @@ disclosed), Forbidden → 403, Conflict → 409. Views that can show an error ne
 ValidationError (and Conflict) themselves and render the page again with the bound form.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +22,8 @@ from core.exceptions import Conflict, PayloadTooLarge, UnsupportedFileType
 from core.web import add_service_errors, run_page_action, service_errors
 from referrals import selectors, services
 from referrals.api import document_response
-from referrals.forms import DocumentForm, ReferralEditor
+from referrals.forms import DocumentForm, DuplicateAnswerForm, ReferralEditor, SearchForm
+from referrals.models import DuplicateVerdict
 from referrals.pages import DOSSIER_ACTIONS, dossier_page
 from referrals.policies import referral_policy
 from referrals.workflow import Status
@@ -55,15 +58,23 @@ def referral_list(request):
         title, referrals = "Mes dossiers", visible.order_by("-urgency", "submitted_at", "id")
     else:
         title, referrals = "Dossiers", visible.order_by("-id")
+    search = SearchForm(request.GET)
+    text = search.cleaned_data["q"].strip() if search.is_valid() else ""
+    if text:
+        match = selectors.referral_search_q(text)
+        referrals = referrals.none() if match is None else referrals.filter(match)
     page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_record(actor=user, action="referral.list")
+    audit_record(actor=user, action="referral.search" if text else "referral.list")
+    kept = {key: value for key, value in (("vue", "clos" if closed else ""), ("q", text)) if value}
     context = {
         "title": title,
         "page": page,
         "closed_view": closed,
         "is_referrer": referral_policy.is_referrer(user),
         "is_coordinator": referral_policy.is_coordinator(user),
-        "page_query": "vue=clos&" if closed else "",
+        "search": search,
+        "searching": bool(text),
+        "page_query": f"{urlencode(kept)}&" if kept else "",
     }
     return render(request, "referrals/list.html", context)
 
@@ -180,6 +191,29 @@ def referral_action(request, pk, action):
     if spec.options.get("to_list"):
         return redirect("referral-list")
     return redirect("referral-detail", pk=pk)
+
+
+@login_required
+@require_POST
+@service_errors
+def referral_duplicate(request, pk):
+    """The coordination links a possible duplicate as the same woman, or dismisses it."""
+    selectors.referral_get_visible(user=request.user, referral_id=pk)  # 404 before anything else
+    form = DuplicateAnswerForm(request.POST)
+    if not form.is_valid():
+        return _render_again(request, pk, errors=["Choisissez de lier ou d'écarter un doublon possible."])
+    try:
+        services.duplicate_answer(
+            user=request.user,
+            referral_id=pk,
+            other_id=form.cleaned_data["other"],
+            verdict=form.cleaned_data["verdict"],
+        )
+    except ValidationError as exc:
+        return _render_again(request, pk, errors=exc.messages)
+    linked = form.cleaned_data["verdict"] == DuplicateVerdict.LINKED
+    messages.success(request, "Dossiers liés : même personne." if linked else "Doublon possible écarté.")
+    return redirect(reverse("referral-detail", args=[pk]) + "#doublons")
 
 
 # --- documents -------------------------------------------------------------------------------------

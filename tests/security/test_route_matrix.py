@@ -256,6 +256,16 @@ TRANSFER = (
     lambda obj: {"cidff": obj.other_cidff, "reason": "Secteur."},
 )
 
+
+def sister(obj) -> int:
+    """Another submitted dossier of the CIDFF holding this one, which its coordination also sees (the dossier
+    itself when it is alone there: CIDFF 92 Nord, CIDFF de Paris)."""
+    others = Referral.objects.filter(cidff=obj.cidff_object).exclude(status=S.DRAFT).exclude(pk=obj.pk)
+    return others.order_by("pk").values_list("pk", flat=True).first() or obj.pk
+
+
+SISTER = ((lambda who, obj: obj.dossier.cidff == "cidff92sud"), 400)  # a dossier is not its own duplicate
+
 DOSSIER_ROWS = [
     # pages
     Row("referral-detail", "get", "referral", rule(SEES, ok=200)),
@@ -333,6 +343,15 @@ DOSSIER_ROWS = [
         body=upload("piece-"),
     ),
     not_allowed("referral-document-upload", "get", "referral"),
+    Row(
+        "referral-duplicate",
+        "post",
+        "referral",
+        rule(SEES, COORDINATE, SISTER, ok=302),
+        body=lambda obj: {"other": sister(obj), "verdict": "linked"},
+        note="linking a dossier to itself (no other dossier in its CIDFF) is refused: 400",
+    ),
+    not_allowed("referral-duplicate", "get", "referral"),
     # the evaluation, the decision and the phone, from the dossier
     Row(
         "evaluation-start",
@@ -400,6 +419,15 @@ DOSSIER_ROWS = [
     ),
     Row("measure-action", "post", "referral", always(404), {"action": UNKNOWN}, sample=True),
     not_allowed("measure-action", "get", "referral", {"action": "suivi"}),
+    # the legal hold (retention): the dossier's parquet puts it (lifting is the same route with `lift`)
+    Row(
+        "legal-hold",
+        "post",
+        "referral",
+        rule(SEES, DECIDE, ok=302),
+        body=lambda obj: {"gel-reason": "Procédure pénale en cours."},
+    ),
+    not_allowed("legal-hold", "get", "referral"),
     # the API
     Row("api-referral-detail", "get", "referral", rule(SEES, ok=200)),
     Row(
@@ -455,6 +483,13 @@ DOSSIER_ROWS = [
         body=upload(),
     ),
     Row("api-referral-events", "get", "referral", rule(SEES, ok=200)),
+    Row(
+        "api-referral-duplicates",
+        "post",
+        "referral",
+        rule(SEES, COORDINATE, SISTER, ok=200),
+        body=lambda obj: {"other": sister(obj), "verdict": "dismissed"},
+    ),
 ]
 
 DOCUMENT_SEEN = (

@@ -2,7 +2,15 @@ from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
 from deadlines.services import deadlines_scan
-from demo.world import DEMO_PASSWORD, USERS, seed_devices, seed_dossiers, seed_reference
+from demo.world import (
+    DEMO_PASSWORD,
+    USERS,
+    seed_devices,
+    seed_dossiers,
+    seed_duplicate_example,
+    seed_purge_example,
+    seed_reference,
+)
 
 
 class Command(BaseCommand):
@@ -14,6 +22,8 @@ class Command(BaseCommand):
         # The notifications of the seeded transitions would bury the logins under 60 e-mails.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             created = seed_dossiers(world)
+            created += seed_purge_example(world)  # closed long ago: what `manage.py purge` anonymises
+            created += seed_duplicate_example(world)  # the same woman filed twice: "Doublons possibles"
             raised = deadlines_scan()  # what the beat would raise now on these dossiers
         self.stdout.write(
             self.style.SUCCESS(
