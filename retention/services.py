@@ -157,7 +157,9 @@ def due_referrals(kind: str, now=None) -> QuerySet[Referral]:
     if kind == schedule.MEASURE.kind:
         return closed.filter(_has_measure(), _due(schedule.MEASURE, "closed_at", now=now))
     if kind == schedule.DOCUMENTS.kind:
-        return closed.filter(_stored_files(), _due(schedule.DOCUMENTS, "closed_at", now=now))
+        # anonymised dossiers too: a PDF whose rendering finished after the anonymisation still goes
+        unheld = Referral.objects.exclude(_held()).filter(status=Status.CLOSED)
+        return unheld.filter(_stored_files(), _due(schedule.DOCUMENTS, "closed_at", now=now))
     if kind == schedule.SHEET.kind:
         return _kept().filter(_operator_traces(), _due(schedule.SHEET, "device_return__returned_on", now=now, day=True))
     raise ValueError(kind)

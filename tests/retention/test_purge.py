@@ -6,7 +6,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from audit.models import AccessEvent
-from cidff.models import Evaluation
+from cidff.models import Evaluation, EvaluationReport
+from core.files import store_private
 from deadlines.models import Deadline
 from notifications.models import Notification
 from parquet.models import DecisionDocument, DeviceReturn
@@ -14,7 +15,7 @@ from referrals.models import CaseEvent, Referral, ReferralDocument, ReferralUser
 from retention import services
 from retention.models import LegalHold
 from retention.tasks import purge_retention
-from tests.retention.helpers import all_figures, exists, past_due, stored_names
+from tests.retention.helpers import PDF, all_figures, exists, past_due, stored_names
 
 
 def run(capture):
@@ -146,3 +147,16 @@ def test_the_demo_example_is_anonymised_and_its_quarter_unchanged(world, django_
     purge = run(django_capture_on_commit_callbacks)
     assert purge.counts["closed"] == 1 and all_figures() == before
     assert Referral.objects.get(anonymised_at__isnull=False).victim == {}
+
+
+def test_a_pdf_rendered_after_the_anonymisation_goes_at_the_next_run(old, django_capture_on_commit_callbacks):
+    run(django_capture_on_commit_callbacks)
+    late = old["measure"]
+    # a rendering that was still queued when the dossier was anonymised writes its file afterwards
+    name, _ = store_private(PDF, folder="reports")
+    EvaluationReport.objects.filter(referral=late).update(storage_name=name)
+    names = stored_names([late.pk])
+    assert names and all(exists(name) for name in names)
+    purge = run(django_capture_on_commit_callbacks)
+    assert purge.counts["documents"] == 1
+    assert stored_names([late.pk]) == [] and not any(exists(name) for name in names)
