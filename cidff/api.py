@@ -121,7 +121,10 @@ class EvaluationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = AddendumSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         addendum = services.evaluation_add_addendum(
-            user=request.user, evaluation_id=pk, text=serializer.validated_data["text"]
+            user=request.user,
+            evaluation_id=pk,
+            text=serializer.validated_data["text"],
+            eligibility=serializer.validated_data.get("eligibility"),
         )
         return Response(AddendumReadSerializer(addendum).data, status=status.HTTP_201_CREATED)
 

@@ -99,6 +99,42 @@ def eligibility_findings(eligibility: dict, *, relationship: str, today: datetim
     return findings
 
 
+def eligibility_prefill(*, relationship: str, cohabiting, measures, today: datetime.date) -> dict:
+    """What the referrer already typed, as a first answer of the eligibility form (the evaluator confirms it).
+
+    The cohabitation as declared; a partner relationship gives the victim category; the judicial measure with a
+    no-contact ban in a framework of art. 41-3-1 (the one in force, the latest) gives the legal basis, its
+    framework, authority, date and expiry. Consent is never pre-filled: the evaluator records it herself.
+    """
+    data = {"cohabiting": cohabiting if isinstance(cohabiting, bool) else None}
+    if relationship in PARTNER_RELATIONSHIPS:
+        data["victim_category"] = VictimCategory.PARTNER_VIOLENCE
+    frameworks = dict(BAN_FRAMEWORKS)
+    bans = []
+    for measure in measures or []:
+        if not isinstance(measure, dict) or measure.get("no_contact_ban") is not True:
+            continue
+        if measure.get("type") not in frameworks:
+            continue
+        try:
+            ordered, expiry = _date(measure.get("date") or None), _date(measure.get("expiry") or None)
+        except (TypeError, ValueError):
+            continue
+        bans.append((expiry is None or expiry >= today, ordered or datetime.date.min, measure, ordered, expiry))
+    if bans:
+        _, _, measure, ordered, expiry = max(bans, key=lambda ban: ban[:2])
+        data.update(
+            {
+                "legal_basis": LegalBasis.CONTACT_BAN,
+                "ban_framework": measure["type"],
+                "ban_authority": str(measure.get("authority") or "")[:200],
+                "ban_date": ordered.isoformat() if ordered else None,
+                "ban_expiry": expiry.isoformat() if expiry else None,
+            }
+        )
+    return data
+
+
 def eligibility_check(eligibility: dict, *, relationship: str, today: datetime.date) -> tuple[list[str], list[str]]:
     """(blocks, warnings) in French. Any block refuses sending the report to the parquet."""
     findings = eligibility_findings(eligibility, relationship=relationship, today=today)

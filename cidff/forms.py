@@ -258,13 +258,21 @@ class EvaluationForm(forms.Form):
             else:
                 self.add_error(None, messages)
 
+    def missing_item_links(self) -> list[tuple[str, str, str]]:
+        """(anchor, code, wording) of each item left without an answer at finalization, in the grid's order."""
+        return [
+            (f"item-{item['code']}", item["code"], item["text"])
+            for section in self.definition["sections"]
+            for item in section["items"]
+            if item["code"] in self.missing_items
+        ]
+
     def error_summary(self) -> list[tuple[str, str]]:
         """(anchor, message) for the summary at the top of the page."""
         summary = [("", error) for error in self.non_field_errors()]
         for key, anchor in PART_ERRORS.items():
-            first_missing = next((code for code in self._item_codes() if code in self.missing_items), None)
-            target = f"item-{first_missing}" if key == "answers" and first_missing else anchor
-            summary += [(target, message) for message in self.part_errors.get(key, [])]
+            # the unanswered items are listed one by one under the grid's entry (missing_item_links)
+            summary += [(anchor, message) for message in self.part_errors.get(key, [])]
         for name, errors in self.errors.items():
             if name == "__all__":
                 continue
@@ -326,6 +334,9 @@ class EmptyForm(forms.Form):
     """Validate, send, start: a button and the CSRF token."""
 
 
+NO_CORRECTION = ("", "Pas de correction")
+
+
 class AddendumForm(forms.Form):
     text = forms.CharField(
         label="Addendum",
@@ -334,4 +345,32 @@ class AddendumForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Une correction ou une précision ; les réponses finalisées ne se modifient plus.",
     )
+    # Eligibility corrections (optional): applied to the evaluation with the addendum that explains them.
+    cohabiting = forms.ChoiceField(
+        label="Corriger la cohabitation avec l'auteur",
+        choices=[NO_CORRECTION, *COHABITING_CHOICES[1:]],
+        required=False,
+    )
+    consent = forms.ChoiceField(
+        label="Corriger le consentement exprès de la victime",
+        choices=[NO_CORRECTION, ("oui", "Recueilli"), ("non", "Non recueilli")],
+        required=False,
+    )
+    ban_expiry = forms.DateField(
+        label="Corriger l'échéance de l'interdiction de contact",
+        required=False,
+        widget=DateInput,
+        help_text="Laissez vide pour ne pas la modifier.",
+    )
     retour = forms.ChoiceField(choices=[("lecture", "lecture"), ("seconde-lecture", "seconde-lecture")], required=False)
+
+    def eligibility(self) -> dict:
+        """The corrections asked, in the shape of the evaluation's eligibility (API shape)."""
+        data, corrections = self.cleaned_data, {}
+        if data.get("cohabiting"):
+            corrections["cohabiting"] = COHABITING_VALUES[data["cohabiting"]]
+        if data.get("consent"):
+            corrections["consent"] = data["consent"] == "oui"
+        if data.get("ban_expiry"):
+            corrections["ban_expiry"] = data["ban_expiry"].isoformat()
+        return corrections

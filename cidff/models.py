@@ -1,5 +1,7 @@
 """The CIDFF's danger evaluation: instrument versions, evaluations, addenda and report renderings."""
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -50,6 +52,30 @@ class EvaluationStatus(models.TextChoices):
 
 
 OPEN_EVALUATION_STATUSES = (EvaluationStatus.DRAFT, EvaluationStatus.FINALIZED, EvaluationStatus.VALIDATED)
+
+
+class EvaluationStep(NamedTuple):
+    sources: frozenset  # the states it may start from
+    target: str | None  # the state it leads to (None: the evaluation stays where it is)
+    by: str  # the action of cidff.policies.evaluation_policy that entitles a user to take it
+
+
+# The evaluation's own states and the steps out of each (cidff.services checks them; a test walks them:
+# every state but `sent` has a step some role may take, so no evaluation is ever stuck).
+EVALUATION_STEPS: dict[str, EvaluationStep] = {
+    "update": EvaluationStep(frozenset({EvaluationStatus.DRAFT}), None, "fill"),
+    "finalize": EvaluationStep(frozenset({EvaluationStatus.DRAFT}), EvaluationStatus.FINALIZED, "fill"),
+    "validate": EvaluationStep(frozenset({EvaluationStatus.FINALIZED}), EvaluationStatus.VALIDATED, "validate"),
+    # back to the evaluator, with a reason: also once validated, as long as the report is not sent
+    "return": EvaluationStep(
+        frozenset({EvaluationStatus.FINALIZED, EvaluationStatus.VALIDATED}), EvaluationStatus.DRAFT, "second_read"
+    ),
+    # a correction or precision; it may correct eligibility (a validated one then needs a new second reading
+    # unless the second reader wrote it)
+    "addendum": EvaluationStep(frozenset({EvaluationStatus.FINALIZED, EvaluationStatus.VALIDATED}), None, "amend"),
+    "send": EvaluationStep(frozenset({EvaluationStatus.VALIDATED}), EvaluationStatus.SENT, "second_read"),
+}
+FINAL_EVALUATION_STATUSES = frozenset({EvaluationStatus.SENT})
 
 
 class Recommendation(models.TextChoices):
@@ -124,6 +150,8 @@ class EvaluationAddendum(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     created_at = models.DateTimeField(default=timezone.now)
     text = EncryptedTextField("addendum")
+    # Eligibility corrections carried by the addendum ({key: new value}), applied to the evaluation.
+    eligibility = EncryptedJSONField("corrections d'éligibilité", default=dict)
 
     class Meta:
         verbose_name = "addendum"

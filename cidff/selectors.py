@@ -10,7 +10,7 @@ from cidff.models import Evaluation, EvaluationStatus, Instrument
 from cidff.policies import evaluation_policy
 from core.exceptions import NotFound
 from referrals.policies import referral_policy
-from referrals.selectors import referral_linked_earlier
+from referrals.selectors import referral_linked_earlier, referral_parquet
 
 
 def instrument_get(*, code: str, version=None) -> Instrument:
@@ -62,6 +62,26 @@ def evaluation_eligibility(*, evaluation: Evaluation) -> tuple[list[str], list[s
     return eligibility_check(
         evaluation.eligibility, relationship=evaluation.referral.author_relationship, today=timezone.localdate()
     )
+
+
+def evaluation_send_refusals(*, evaluation: Evaluation) -> dict[str, list[str]]:
+    """Why sending the report to the parquet would be refused now ({} when it would not), in French.
+
+    The one check of the sending, asked earlier too: finalization warns with it, the second reading refuses to
+    validate while it is not empty (same messages), so a validated evaluation is one that can be sent.
+    """
+    refusals = {}
+    blocks, _ = evaluation_eligibility(evaluation=evaluation)
+    if blocks:
+        refusals["eligibility"] = blocks
+    if referral_parquet(referral=evaluation.referral) is None:
+        refusals["parquet"] = ["Aucun parquet actif pour la juridiction de ce CIDFF."]
+    return refusals
+
+
+def evaluation_blocking(*, evaluation: Evaluation) -> list[str]:
+    """The same refusals as one list of French messages (pages, API `blocking`)."""
+    return [message for messages in evaluation_send_refusals(evaluation=evaluation).values() for message in messages]
 
 
 def linked_evaluations(*, user, referral) -> list[Evaluation]:

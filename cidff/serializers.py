@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from cidff.eligibility import BAN_FRAMEWORKS, ExceptionGround, LegalBasis, VictimCategory
 from cidff.models import Evaluation, EvaluationAddendum, EvaluationKind, Instrument, Recommendation
-from cidff.selectors import evaluation_eligibility, evaluation_score
+from cidff.selectors import evaluation_blocking, evaluation_eligibility, evaluation_score
 from core.api import StrictSerializerMixin
 
 
@@ -80,14 +80,16 @@ class CommentSerializer(StrictSerializerMixin, serializers.Serializer):
 
 class AddendumSerializer(StrictSerializerMixin, serializers.Serializer):
     text = serializers.CharField(max_length=5000)
+    eligibility = EligibilitySerializer(required=False)
 
 
 class AddendumReadSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.__str__")
+    eligibility = serializers.JSONField(help_text="Les corrections d'éligibilité portées par l'addendum.")
 
     class Meta:
         model = EvaluationAddendum
-        fields = ["id", "author", "created_at", "text"]
+        fields = ["id", "author", "created_at", "text", "eligibility"]
 
 
 class EvaluationListSerializer(serializers.ModelSerializer):
@@ -105,6 +107,7 @@ class EvaluationSerializer(EvaluationListSerializer):
     validated_by = serializers.CharField(source="validated_by.__str__", allow_null=True, default=None)
     score = serializers.SerializerMethodField()
     eligibility_check = serializers.SerializerMethodField()
+    blocking = serializers.SerializerMethodField()
     addenda = AddendumReadSerializer(many=True)
     interview = serializers.JSONField()
     answers = serializers.JSONField()
@@ -119,6 +122,7 @@ class EvaluationSerializer(EvaluationListSerializer):
             "answers",
             "eligibility",
             "eligibility_check",
+            "blocking",
             "judgement",
             "judgement_reason",
             "narrative",
@@ -139,6 +143,12 @@ class EvaluationSerializer(EvaluationListSerializer):
 
     def get_score(self, evaluation) -> dict:
         return evaluation_score(evaluation=evaluation).as_dict()
+
+    def get_blocking(self, evaluation) -> list[str]:
+        """What refuses the sending to the parquet now (and so the validation), in French; [] when nothing does."""
+        if evaluation.status == "sent":
+            return []
+        return evaluation_blocking(evaluation=evaluation)
 
     def get_eligibility_check(self, evaluation) -> dict:
         blocks, warnings = evaluation_eligibility(evaluation=evaluation)

@@ -13,8 +13,10 @@ from django.utils import timezone
 from accounts.models import User
 from audit.services import audit_record
 from cidff import reports
+from cidff.eligibility import eligibility_prefill
 from cidff.instruments import ANSWERS, definition_items, definition_sha256, level_rank, parse_definition
 from cidff.models import (
+    EVALUATION_STEPS,
     OPEN_EVALUATION_STATUSES,
     Evaluation,
     EvaluationAddendum,
@@ -26,13 +28,18 @@ from cidff.models import (
     ReportStatus,
 )
 from cidff.policies import evaluation_policy
-from cidff.selectors import evaluation_eligibility, evaluation_get_visible, evaluation_list_visible, evaluation_score
+from cidff.selectors import (
+    evaluation_get_visible,
+    evaluation_list_visible,
+    evaluation_score,
+    evaluation_send_refusals,
+    evaluations_sent_latest_first,
+)
 from core.exceptions import Conflict, NotFound
 from core.files import store_private
 from core.jobs import enqueue_on_commit
 from referrals import hooks
 from referrals.policies import referral_policy
-from referrals.selectors import referral_parquet
 from referrals.services import referral_lock, referral_move, stored_document_open
 from referrals.workflow import Audience, NotificationKind, Status
 
@@ -122,6 +129,33 @@ def _require_state(evaluation, allowed, message: str) -> None:
         raise Conflict(message)
 
 
+def _require_step(evaluation, step: str, message: str) -> None:
+    """The evaluation's own table (cidff.models.EVALUATION_STEPS) allows this step from its state, or 409."""
+    _require_state(evaluation, EVALUATION_STEPS[step].sources, message)
+
+
+def _clean_eligibility(values: dict) -> dict:
+    unknown = set(values) - ELIGIBILITY_KEYS
+    if unknown:
+        raise ValidationError({"eligibility": [f"Champ inconnu : {key}." for key in sorted(unknown)]})
+    return dict(values)
+
+
+def _eligibility_start(referral, kind: str) -> dict:
+    """The eligibility an evaluation starts with: the last report's for a renewal or a complement (consent asked
+    again), else what the referrer typed (cohabitation, partner, judicial measure with a no-contact ban)."""
+    if kind != EvaluationKind.INITIAL:
+        previous = evaluations_sent_latest_first(referral.evaluations.all()).first()
+        if previous is not None and previous.eligibility:
+            return {key: value for key, value in previous.eligibility.items() if key in ELIGIBILITY_KEYS - {"consent"}}
+    return eligibility_prefill(
+        relationship=referral.author_relationship,
+        cohabiting=referral.cohabiting,
+        measures=referral.measures,
+        today=timezone.localdate(),
+    )
+
+
 def _validate_answers(definition: dict, answers: dict) -> dict:
     items = definition_items(definition)
     errors, clean = [], {}
@@ -193,7 +227,7 @@ def evaluation_create(*, user: User, referral_id, kind: str = EvaluationKind.INI
             kind=kind,
             instrument=instrument,
             evaluator=user,
-            eligibility={"cohabiting": referral.cohabiting},
+            eligibility=_eligibility_start(referral, kind),
         )
         audit_record(actor=user, action="evaluation.create", obj=evaluation)
     return evaluation
@@ -204,9 +238,9 @@ def evaluation_update(*, user: User, evaluation_id, data: dict) -> Evaluation:
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
         evaluation_policy.require(user, "fill", evaluation, "Seule l'évaluatrice du dossier remplit la grille.")
-        _require_state(
+        _require_step(
             evaluation,
-            {EvaluationStatus.DRAFT},
+            "update",
             "L'évaluation est finalisée : ses réponses ne se modifient plus (ajoutez un addendum).",
         )
         if "answers" in data:
@@ -215,10 +249,7 @@ def evaluation_update(*, user: User, evaluation_id, data: dict) -> Evaluation:
                 **_validate_answers(evaluation.instrument.definition, data["answers"]),
             }
         if "eligibility" in data:
-            unknown = set(data["eligibility"]) - ELIGIBILITY_KEYS
-            if unknown:
-                raise ValidationError({"eligibility": [f"Champ inconnu : {key}." for key in sorted(unknown)]})
-            evaluation.eligibility = {**evaluation.eligibility, **data["eligibility"]}
+            evaluation.eligibility = {**evaluation.eligibility, **_clean_eligibility(data["eligibility"])}
         for field in ("interview", "narrative", "judgement_reason"):
             if field in data:
                 setattr(evaluation, field, data[field])
@@ -255,7 +286,7 @@ def evaluation_finalize(*, user: User, evaluation_id) -> Evaluation:
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
         evaluation_policy.require(user, "fill", evaluation, "Seule l'évaluatrice du dossier finalise son évaluation.")
-        _require_state(evaluation, {EvaluationStatus.DRAFT}, "Cette évaluation est déjà finalisée.")
+        _require_step(evaluation, "finalize", "Cette évaluation est déjà finalisée.")
         definition = evaluation.instrument.definition
         computed = evaluation_score(evaluation=evaluation).level
         if evaluation.judgement and level_rank(definition, evaluation.judgement) >= level_rank(definition, computed):
@@ -291,18 +322,22 @@ def evaluation_return(*, user: User, evaluation_id, comment: str) -> Evaluation:
         evaluation_policy.require(
             user, "second_read", evaluation, "Seule la coordination du CIDFF assure la seconde lecture."
         )
-        _require_state(evaluation, {EvaluationStatus.FINALIZED}, "Seule une évaluation finalisée peut être renvoyée.")
+        _require_step(
+            evaluation, "return", "Seule une évaluation finalisée ou validée, pas encore transmise, peut être renvoyée."
+        )
         comment = (comment or "").strip()
         if not comment:
             raise ValidationError({"comment": ["Expliquez ce qui doit être repris."]})
+        previous = evaluation.status
         evaluation.status = EvaluationStatus.DRAFT
+        evaluation.validated_by, evaluation.validated_at = None, None
         evaluation.returned_comment = comment
         evaluation.finalized_at = None
         evaluation.score_weighted = evaluation.score_red = evaluation.score_unknown = None
         evaluation.computed_level = evaluation.final_level = ""
         evaluation.incomplete = False
         evaluation.save()
-        audit_record(actor=user, action="evaluation.return", obj=evaluation)
+        audit_record(actor=user, action="evaluation.return", obj=evaluation, detail=f"depuis : {previous}")
         hooks.tell(
             referral=evaluation.referral, kind=NotificationKind.EVALUATION_RETURNED, users=[evaluation.evaluator]
         )
@@ -318,7 +353,12 @@ def evaluation_validate(*, user: User, evaluation_id) -> Evaluation:
             evaluation,
             "La seconde lecture revient à la coordination du CIDFF, pas à l'autrice de l'évaluation.",
         )
-        _require_state(evaluation, {EvaluationStatus.FINALIZED}, "Seule une évaluation finalisée peut être validée.")
+        _require_step(evaluation, "validate", "Seule une évaluation finalisée peut être validée.")
+        # What would refuse the sending refuses the validation, with the same messages: a validated evaluation
+        # can always be sent (or returned to its evaluator if the situation changes meanwhile).
+        refusals = evaluation_send_refusals(evaluation=evaluation)
+        if refusals:
+            raise ValidationError(refusals)
         evaluation.status = EvaluationStatus.VALIDATED
         evaluation.validated_by = user
         evaluation.validated_at = timezone.now()
@@ -327,22 +367,50 @@ def evaluation_validate(*, user: User, evaluation_id) -> Evaluation:
     return evaluation
 
 
-def evaluation_add_addendum(*, user: User, evaluation_id, text: str) -> EvaluationAddendum:
+def evaluation_add_addendum(
+    *, user: User, evaluation_id, text: str, eligibility: dict | None = None
+) -> EvaluationAddendum:
+    """A correction or precision after finalization; it may correct eligibility (`eligibility`: {key: value}).
+
+    The corrections are kept on the addendum (what changed, by whom) and applied to the evaluation. A validated
+    evaluation whose eligibility the evaluator corrects goes back to the second reading (finalized); the second
+    reader's own correction keeps her validation, provided the sending is no longer refused.
+    """
     with transaction.atomic():
         evaluation = _lock(user=user, evaluation_id=evaluation_id)
         evaluation_policy.require(
             user, "amend", evaluation, "Seuls l'évaluatrice et la coordination du CIDFF complètent une évaluation."
         )
-        _require_state(
-            evaluation,
-            {EvaluationStatus.FINALIZED, EvaluationStatus.VALIDATED},
-            "Un addendum s'ajoute à une évaluation finalisée et pas encore transmise.",
+        _require_step(
+            evaluation, "addendum", "Un addendum s'ajoute à une évaluation finalisée et pas encore transmise."
         )
         text = (text or "").strip()
         if not text or len(text) > 5000:
             raise ValidationError({"text": ["Rédigez l'addendum (5000 caractères au plus)."]})
-        addendum = EvaluationAddendum.objects.create(evaluation=evaluation, author=user, text=text)
-        audit_record(actor=user, action="evaluation.addendum", obj=evaluation)
+        corrections = {
+            key: value
+            for key, value in _clean_eligibility(eligibility or {}).items()
+            if evaluation.eligibility.get(key) != value
+        }
+        if corrections:
+            evaluation.eligibility = {**evaluation.eligibility, **corrections}
+            if evaluation.status == EvaluationStatus.VALIDATED:
+                if not evaluation_policy.may_validate(user, evaluation):
+                    evaluation.status = EvaluationStatus.FINALIZED
+                    evaluation.validated_by, evaluation.validated_at = None, None
+                    hooks.tell(
+                        referral=evaluation.referral,
+                        kind=NotificationKind.EVALUATION_FINALIZED,
+                        audiences=[Audience.COORDINATORS],
+                    )
+                elif refusals := evaluation_send_refusals(evaluation=evaluation):
+                    raise ValidationError(refusals)
+            evaluation.save()
+        addendum = EvaluationAddendum.objects.create(
+            evaluation=evaluation, author=user, text=text, eligibility=corrections
+        )
+        detail = f"éligibilité corrigée : {', '.join(sorted(corrections))}" if corrections else ""
+        audit_record(actor=user, action="evaluation.addendum", obj=evaluation, detail=detail)
     return addendum
 
 
@@ -353,14 +421,14 @@ def evaluation_send(*, user: User, evaluation_id) -> Evaluation:
         evaluation_policy.require(
             user, "second_read", evaluation, "Seule la coordination du CIDFF transmet le rapport au parquet."
         )
-        _require_state(evaluation, {EvaluationStatus.VALIDATED}, "Seule une évaluation validée peut être transmise.")
+        _require_step(evaluation, "send", "Seule une évaluation validée peut être transmise.")
         referral = referral_lock(user=user, referral_id=evaluation.referral_id)
         evaluation.referral = referral
-        blocks, _ = evaluation_eligibility(evaluation=evaluation)
-        if blocks:
-            raise ValidationError({"eligibility": blocks})
-        if referral_parquet(referral=referral) is None:
-            raise ValidationError({"parquet": ["Aucun parquet actif pour la juridiction de ce CIDFF."]})
+        refusals = evaluation_send_refusals(evaluation=evaluation)
+        if refusals:
+            # e.g. a contact ban that ended since the validation: the coordination returns it to the evaluator
+            # or corrects the eligibility by an addendum
+            raise ValidationError(refusals)
         report = EvaluationReport.objects.create(
             referral=referral, evaluation=evaluation, version=referral.reports.count() + 1
         )

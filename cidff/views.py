@@ -25,6 +25,7 @@ from cidff.eligibility import BAN_FRAMEWORKS, ExceptionGround, LegalBasis, Victi
 from cidff.forms import AddendumForm, EmptyForm, EvaluationForm, ReturnForm
 from cidff.instruments import ANSWER_LABELS, definition_items
 from cidff.models import (
+    EVALUATION_STEPS,
     OPEN_EVALUATION_STATUSES,
     EvaluationKind,
     EvaluationReport,
@@ -34,6 +35,7 @@ from cidff.models import (
 from cidff.policies import evaluation_policy
 from core.exceptions import Conflict
 from core.web import PageAction, add_service_errors, parse_iso_date, run_page_action, service_errors
+from referrals.models import MeasureType
 from referrals.policies import referral_policy
 from referrals.selectors import referral_actions
 from referrals.workflow import Status
@@ -107,8 +109,33 @@ def _score_context(evaluation) -> dict:
 
 
 def _eligibility_context(evaluation) -> dict:
+    """Eligibility blocks and warnings, and `blocking`: everything that would refuse the sending (and the
+    validation) now — shown before the finalize, validate and send buttons, so no step leads to a dead end."""
     blocks, warnings = selectors.evaluation_eligibility(evaluation=evaluation)
-    return {"eligibility_blocks": blocks, "eligibility_warnings": warnings}
+    sent = evaluation.status == EvaluationStatus.SENT
+    blocking = [] if sent else selectors.evaluation_blocking(evaluation=evaluation)
+    return {"eligibility_blocks": blocks, "eligibility_warnings": warnings, "blocking": blocking}
+
+
+def _referral_declared(referral) -> list[tuple[str, str]]:
+    """What the referrer declared that the eligibility form was pre-filled from (the evaluator confirms it)."""
+    rows = [("Cohabitation avec l'auteur", _yes_no(referral.cohabiting))]
+    if referral.separation_date:
+        rows.append(("Date de séparation", date_format(referral.separation_date, "SHORT_DATE_FORMAT")))
+    for measure in referral.measures or []:
+        if not isinstance(measure, dict):
+            continue
+        parts = [_label(MeasureType.choices, measure.get("type")) or "Mesure"]
+        if measure.get("authority"):
+            parts.append(str(measure["authority"]))
+        if measure.get("date"):
+            parts.append(f"du {_day(measure['date'])}")
+        ban = measure.get("no_contact_ban") is True
+        parts.append("interdiction de contact" if ban else "sans interdiction de contact")
+        if measure.get("expiry"):
+            parts.append(f"échéance le {_day(measure['expiry'])}")
+        rows.append(("Mesure judiciaire", ", ".join(parts)))
+    return rows
 
 
 def _eligibility_rows(evaluation) -> list[tuple[str, str]]:
@@ -132,6 +159,32 @@ def _eligibility_rows(evaluation) -> list[tuple[str, str]]:
             ("Justification", data.get("justification", "")),
         ]
     return rows
+
+
+CORRECTION_LABELS = {
+    "victim_category": ("Catégorie de victime", lambda value: _label(VictimCategory.choices, value)),
+    "cohabiting": ("Cohabitation avec l'auteur", _yes_no),
+    "consent": ("Consentement exprès", _yes_no),
+    "legal_basis": ("Fondement", lambda value: _label(LegalBasis.choices, value)),
+    "ban_framework": ("Cadre de l'interdiction", lambda value: _label(BAN_FRAMEWORKS, value)),
+    "ban_authority": ("Autorité", str),
+    "ban_date": ("Date de la décision", _day),
+    "ban_expiry": ("Échéance de l'interdiction", _day),
+    "exception_ground": ("Motif de l'exception", lambda value: _label(ExceptionGround.choices, value)),
+    "justification": ("Justification", str),
+}
+
+
+def _addenda(evaluation) -> list:
+    """The addenda, each with its eligibility corrections in words (`corrections`)."""
+    addenda = list(evaluation.addenda.select_related("author"))
+    for addendum in addenda:
+        addendum.corrections = [
+            f"{CORRECTION_LABELS[key][0]} : {CORRECTION_LABELS[key][1](value) or '—'}"
+            for key, value in (addendum.eligibility or {}).items()
+            if key in CORRECTION_LABELS
+        ]
+    return addenda
 
 
 def _answer_sections(evaluation) -> list[dict]:
@@ -250,6 +303,8 @@ def _render_form(request, evaluation, form, *, status=200, finalize_failed=False
         "error_summary": form.error_summary() if form.is_bound else [],
         "finalize_failed": finalize_failed,
         "api_url": reverse("api-evaluation-detail", args=[evaluation.pk]),
+        "declared": _referral_declared(evaluation.referral),
+        "missing_items": form.missing_item_links(),
         **_score_context(evaluation),
         **_eligibility_context(evaluation),
     }
@@ -297,6 +352,13 @@ def evaluation_edit(request, evaluation_id):
             "Évaluation finalisée : la coordination est prévenue pour la seconde lecture. "
             "Les réponses ne se modifient plus ; une correction passe par un addendum.",
         )
+        blocking = selectors.evaluation_blocking(evaluation=evaluation)
+        if blocking:
+            messages.warning(
+                request,
+                "Attention : la seconde lecture ne pourra pas valider ni transmettre le rapport tant que "
+                f"ces points restent bloquants : {' '.join(blocking)} Corrigez-les par un addendum.",
+            )
         return redirect("evaluation-edit", evaluation_id=evaluation_id)
 
     parts = {
@@ -328,9 +390,10 @@ def _render_read(request, evaluation, *, mode, bound=None, errors=(), status=200
     if mode == "review" and coordinator:
         if evaluation.status == EvaluationStatus.FINALIZED:
             forms["valider"] = EmptyForm(prefix="valider")
-            forms["renvoyer"] = ReturnForm(prefix="renvoyer")
         elif "report_sent" in referral_actions(user=user, referral=referral):  # the table's step, as on the dossier
             forms["transmettre"] = EmptyForm(prefix="transmettre")
+        if evaluation.status in EVALUATION_STEPS["return"].sources:  # validated too, until it is sent
+            forms["renvoyer"] = ReturnForm(prefix="renvoyer")
     forms.update({name: form for name, form in (bound or {}).items() if name != "addendum"})
     may_add = evaluation.status in (
         EvaluationStatus.FINALIZED,
@@ -357,7 +420,7 @@ def _render_read(request, evaluation, *, mode, bound=None, errors=(), status=200
         "interview": _interview(evaluation),
         "judgement_label": _level_label(definition, evaluation.judgement) if evaluation.judgement else "",
         "recommendations": [_label(Recommendation.choices, code) for code in evaluation.recommendation or []],
-        "addenda": list(evaluation.addenda.select_related("author")),
+        "addenda": _addenda(evaluation),
         "report": _report(evaluation) if evaluation.status == EvaluationStatus.SENT else None,
         "pdf_url": reverse("evaluation-report", args=[evaluation.pk]),
         **_score_context(evaluation),
@@ -427,7 +490,10 @@ def evaluation_addendum(request, evaluation_id):
     if form.is_valid():
         try:
             services.evaluation_add_addendum(
-                user=request.user, evaluation_id=evaluation_id, text=form.cleaned_data["text"]
+                user=request.user,
+                evaluation_id=evaluation_id,
+                text=form.cleaned_data["text"],
+                eligibility=form.eligibility(),
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

@@ -40,8 +40,13 @@ def static_text(path: str) -> str:
         return handle.read()
 
 
+# Tagged PDF (PDF/UA-1: structure tree, /MarkInfo, /Lang from `<html lang>`, title shown): screen readers
+# read the documents in order, with their headings and tables; every template declares `<html lang="fr">`.
+PDF_VARIANT = "pdf/ua-1"
+
+
 def html_to_pdf(html: str) -> bytes:
-    return HTML(string=html, url_fetcher=OfflineURLFetcher(), base_url=None).write_pdf()
+    return HTML(string=html, url_fetcher=OfflineURLFetcher(), base_url=None).write_pdf(pdf_variant=PDF_VARIANT)
 
 
 def render_pdf(template: str, context: dict, *, stylesheet: str = "css/pdf.css") -> bytes:

@@ -210,6 +210,14 @@
       );
     }
 
+    // What would refuse the sending to the parquet, before the finalize button (the API's `blocking`).
+    function renderBlocking(blocking) {
+      all("[data-blocking]").forEach(function (box) {
+        fillList(box.querySelector("ul"), blocking);
+        box.hidden = blocking.length === 0;
+      });
+    }
+
     function updateProgress(input) {
       var section = input.closest("[data-section]");
       if (section) {
@@ -295,6 +303,9 @@
               }
               if (data.eligibility_check) {
                 renderEligibility(data.eligibility_check);
+              }
+              if (data.blocking) {
+                renderBlocking(data.blocking);
               }
               if (waiting === null) {
                 showSaved();

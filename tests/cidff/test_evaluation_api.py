@@ -152,15 +152,27 @@ def test_bad_input_is_refused_and_changes_nothing(api, users, make_evaluation, b
     )
 
 
-def test_cohabitation_is_a_hard_block_at_sending(api, users, make_evaluation):
-    evaluation = make_evaluation("validated", eligibility={"cohabiting": True})
-    response = post(api(users["coord_sud"]), evaluation, "send")
+def test_cohabitation_is_a_hard_block_at_validation_and_at_sending(api, users, make_evaluation):
+    coordinator = api(users["coord_sud"])
+    evaluation = make_evaluation("finalized", eligibility={"cohabiting": True})
+    detail = coordinator.get(f"/api/v1/evaluations/{evaluation.pk}/").json()
+    assert any("cohabite" in message for message in detail["blocking"])
+    response = post(coordinator, evaluation, "validate")  # the sending would be refused: so is the validation
     assert response.status_code == 400
     assert any("cohabite" in message for message in response.json()["eligibility"])
     evaluation.refresh_from_db()
-    assert evaluation.status == "validated" and not EvaluationReport.objects.exists()
-    assert Referral.objects.get(pk=evaluation.referral_id).status == "evaluation"
-    assert api(users["prosecutor_nanterre"]).get(f"/api/v1/referrals/{evaluation.referral_id}/").status_code == 404
+    assert evaluation.status == "finalized" and evaluation.validated_at is None
+
+    # validated before the situation was known (or validated before this rule): the sending refuses it too
+    validated = make_evaluation("validated")
+    Evaluation.objects.filter(pk=validated.pk).update(eligibility={**validated.eligibility, "cohabiting": True})
+    response = post(coordinator, validated, "send")
+    assert response.status_code == 400
+    assert any("cohabite" in message for message in response.json()["eligibility"])
+    validated.refresh_from_db()
+    assert validated.status == "validated" and not EvaluationReport.objects.exists()
+    assert Referral.objects.get(pk=validated.referral_id).status == "evaluation"
+    assert api(users["prosecutor_nanterre"]).get(f"/api/v1/referrals/{validated.referral_id}/").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -174,8 +186,8 @@ def test_cohabitation_is_a_hard_block_at_sending(api, users, make_evaluation):
     ],
 )
 def test_other_eligibility_blocks(api, users, make_evaluation, eligibility, message):
-    evaluation = make_evaluation("validated", eligibility=eligibility)
-    response = post(api(users["coord_sud"]), evaluation, "send")
+    evaluation = make_evaluation("finalized", eligibility=eligibility)
+    response = post(api(users["coord_sud"]), evaluation, "validate")
     assert response.status_code == 400
     assert any(message in text for text in response.json()["eligibility"]), response.json()
 

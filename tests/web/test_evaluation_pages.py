@@ -314,22 +314,23 @@ def test_validate_then_send_to_the_parquet(api, users, finalized, django_capture
     assert 'filename="' + finalized.referral.reference + '-rapport-v1.pdf"' in response["Content-Disposition"]
 
 
-def test_sending_is_refused_while_eligibility_blocks(api, users, started):
+def test_validation_is_refused_while_eligibility_blocks_and_finalization_warns(api, users, started):
     client = api(users["eval1_sud"])
     data = {**complete_form(started, cohabiting="oui", consent=None), "finaliser": "1"}
-    assert client.post(edit_url(started), data).status_code == 302
+    html = text(client.post(edit_url(started), data, follow=True))
+    assert "la seconde lecture ne pourra pas valider ni transmettre" in html and "cohabite avec" in html
     coordinator = api(users["coord_sud"])
-    assert act(coordinator, started, "valider").status_code == 302
     html = text(coordinator.get(review_url(started)))
-    assert "2 points bloquants d'éligibilité" in html
+    assert "Validation impossible pour l'instant" in html
+    assert html.index("Validation impossible") < html.index("Valider (seconde lecture)</button>")
 
-    response = act(coordinator, started, "transmettre")
+    response = act(coordinator, started, "valider")
     html = text(response)
     assert response.status_code == 400
-    assert "Transmission refusée" in html
+    assert "Validation refusée" in html
     assert "La victime cohabite avec l'auteur" in html and "Le consentement exprès de la victime est requis." in html
     started.refresh_from_db()
-    assert started.status == "validated"
+    assert started.status == "finalized"
 
 
 def test_the_pdf_preview_is_served_inline(api, users, finalized):

@@ -1,0 +1,113 @@
+"""The work queues only the evaluations can tell (registered into referrals.queues by CidffConfig.ready)."""
+
+from django.db.models import CharField, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
+
+from accounts.models import Role
+from audit.models import AccessEvent
+from cidff.models import OPEN_EVALUATION_STATUSES, Evaluation, EvaluationKind, EvaluationStatus
+from referrals.queues import COORDINATION, Queue, status_since
+from referrals.workflow import Status
+
+EVALUATOR = frozenset({Role.EVALUATOR})
+
+
+def _evaluations(**filters):
+    return Evaluation.objects.filter(referral=OuterRef("pk"), **filters)
+
+
+def _returned():
+    """Draft evaluations the second reading sent back (the journal keeps the return; its reason stays encrypted)."""
+    returns = AccessEvent.objects.filter(
+        action="evaluation.return", object_type="evaluation", object_id=Cast(OuterRef("pk"), CharField())
+    )
+    return Evaluation.objects.filter(status=EvaluationStatus.DRAFT).filter(Exists(returns))
+
+
+def _returned_q(user, now):
+    return Q(Exists(_returned().filter(referral=OuterRef("pk"))))
+
+
+def _to_evaluate_q(user, now):
+    """Assigned to her, no evaluation open, and (in a re-evaluation) no renewal report awaiting the decision."""
+    awaiting = _evaluations(kind=EvaluationKind.RENEWAL, status=EvaluationStatus.SENT, decision__isnull=True)
+    return (
+        Q(evaluator=user, status__in=(Status.EVALUATION, Status.REEVALUATION))
+        & ~Q(Exists(_evaluations(status__in=OPEN_EVALUATION_STATUSES)))
+        & ~(Q(status=Status.REEVALUATION) & Q(Exists(awaiting)))
+    )
+
+
+def _in_progress_q(user, now):
+    return Q(evaluator=user) & Q(Exists(_evaluations(status__in=OPEN_EVALUATION_STATUSES))) & ~_returned_q(user, now)
+
+
+def _open_since(field):
+    return lambda: Subquery(_evaluations(status__in=OPEN_EVALUATION_STATUSES).values(field)[:1])
+
+
+def _returned_since():
+    last_return = AccessEvent.objects.filter(
+        action="evaluation.return", object_type="evaluation", object_id=Cast(OuterRef("pk"), CharField())
+    ).order_by("-id")
+    return Subquery(
+        _evaluations(status=EvaluationStatus.DRAFT)
+        .annotate(returned_at=Subquery(last_return.values("created_at")[:1]))
+        .values("returned_at")[:1]
+    )
+
+
+QUEUES = [
+    Queue(
+        "seconde-lecture",
+        "Seconde lecture",
+        COORDINATION,
+        lambda user, now: Q(Exists(_evaluations(status=EvaluationStatus.FINALIZED))),
+        _open_since("finalized_at"),
+        "Finalisée depuis",
+        priority=25,
+        within="en-evaluation",
+        description="Évaluations finalisées qui attendent votre seconde lecture (valider ou renvoyer).",
+    ),
+    Queue(
+        "a-transmettre",
+        "Rapport à transmettre",
+        COORDINATION,
+        lambda user, now: Q(Exists(_evaluations(status=EvaluationStatus.VALIDATED))),
+        _open_since("validated_at"),
+        "Validée depuis",
+        priority=30,
+        within="en-evaluation",
+        description="Évaluations validées dont le rapport est prêt à partir au parquet.",
+    ),
+    Queue(
+        "renvoyees",
+        "Renvoyées",
+        EVALUATOR,
+        _returned_q,
+        _returned_since,
+        "Renvoyée depuis",
+        priority=10,
+        description="Évaluations que la seconde lecture vous a renvoyées, à reprendre.",
+    ),
+    Queue(
+        "a-evaluer",
+        "À évaluer",
+        EVALUATOR,
+        _to_evaluate_q,
+        status_since,
+        "Depuis l'attribution",
+        priority=20,
+        description="Dossiers qui vous sont attribués et dont l'évaluation n'est pas commencée.",
+    ),
+    Queue(
+        "en-cours",
+        "En cours",
+        EVALUATOR,
+        _in_progress_q,
+        _open_since("created_at"),
+        "Commencée depuis",
+        priority=30,
+        description="Vos évaluations commencées (en saisie, finalisées ou validées).",
+    ),
+]
