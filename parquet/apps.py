@@ -7,9 +7,11 @@ class ParquetConfig(AppConfig):
 
     def ready(self):
         from parquet import deadline_rules, selectors
+        from parquet.queues import QUEUES
         from parquet.views.measure import measure_panel
         from referrals import hooks
         from referrals.pages import register_panel
+        from referrals.queues import register_queue
         from referrals.workflow import TRANSITIONS, DeadlineKind
 
         hooks.deadline_rule(deadline_rules.complement_and_decision)
@@ -20,3 +22,5 @@ class ParquetConfig(AppConfig):
             if transition.action.startswith("decision_"):
                 hooks.guard(transition.action, selectors.decision_awaited)
         register_panel("measure_panel", measure_panel)
+        for queue in QUEUES:
+            register_queue(queue)

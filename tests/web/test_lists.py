@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from referrals import views
+from core import listing
 from tests.web.helpers import text
 
 pytestmark = pytest.mark.django_db
@@ -14,32 +14,36 @@ pytestmark = pytest.mark.django_db
 def test_the_referrer_list_shows_references_and_no_personal_data(api, users, make_referral):
     draft, sent = make_referral("draft"), make_referral("submitted")
     other = make_referral("draft", referrer="referrer_police")
-    html = text(api(users["referrer_ccas"]).get(reverse("referral-list")))
-    assert draft.reference in html and sent.reference in html and other.reference not in html
-    assert "Brouillon" in html and "Transmis au CIDFF" in html and "Nouveau signalement" in html
+    client = api(users["referrer_ccas"])
+    drafts = text(client.get(reverse("referral-list")))  # her drafts first: what she must finish
+    sent_html = text(client.get(reverse("referral-list") + "?file=transmis"))
+    assert draft.reference in drafts and sent.reference not in drafts and other.reference not in drafts
+    assert sent.reference in sent_html and draft.reference not in sent_html
+    assert "Brouillon" in drafts and "Transmis au CIDFF" in sent_html and "Nouveau signalement" in drafts
     for referral in (draft, sent):
-        assert referral.victim["last_name"] not in html and referral.author["last_name"] not in html
+        assert referral.victim["last_name"] not in drafts + sent_html
+        assert referral.author["last_name"] not in drafts + sent_html
 
 
 def test_the_inbox_lists_urgent_first_then_oldest(api, users, make_referral):
     old_normal = make_referral("submitted", urgency="normal")
-    new_normal = make_referral("received", urgency="normal")
+    received = make_referral("received", urgency="normal")
     urgent = make_referral("submitted", urgency="urgent")
     closed = make_referral("closed")
     elsewhere = make_referral("submitted", cidff="cidff92nord")
-    html = text(api(users["coord_sud"]).get(reverse("referral-list")))
-    positions = [html.index(r.reference) for r in (urgent, old_normal, new_normal)]
+    html = text(api(users["coord_sud"]).get(reverse("referral-list")))  # the most urgent queue: to acknowledge
+    positions = [html.index(r.reference) for r in (urgent, old_normal)]
     assert positions == sorted(positions)
-    assert closed.reference not in html and elsewhere.reference not in html
-    assert "Urgent" in html and "À accuser" in html
+    assert received.reference not in html and closed.reference not in html and elsewhere.reference not in html
+    assert "Urgent" in html and "Depuis la transmission" in html
     assert urgent.victim["last_name"] not in html
 
 
 def test_the_closed_view_lists_closed_dossiers(api, users, make_referral):
     open_one, closed = make_referral("received"), make_referral("closed")
-    html = text(api(users["coord_sud"]).get(reverse("referral-list") + "?vue=clos"))
+    html = text(api(users["coord_sud"]).get(reverse("referral-list") + "?file=clotures"))
     assert closed.reference in html and open_one.reference not in html
-    assert "Dossiers clôturés" in html
+    assert "Clôturés" in html
 
 
 def test_the_evaluator_lists_her_dossiers(api, users, make_referral):
@@ -49,7 +53,7 @@ def test_the_evaluator_lists_her_dossiers(api, users, make_referral):
 
 
 def test_lists_are_paginated(api, users, make_referral, monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(listing, "PAGE_SIZE", 2)
     referrals = [make_referral("submitted") for _ in range(3)]
     client = api(users["coord_sud"])
     first, second = text(client.get(reverse("referral-list"))), text(client.get(reverse("referral-list") + "?page=2"))
@@ -68,7 +72,7 @@ def _count_queries(client, url):
     [
         ("referrer_ccas", "submitted", "/dossiers/"),
         ("coord_sud", "evaluation", "/dossiers/"),
-        ("coord_sud", "closed", "/dossiers/?vue=clos"),
+        ("coord_sud", "closed", "/dossiers/?file=clotures"),
         ("eval1_sud", "evaluation", "/dossiers/"),
     ],
 )
@@ -79,4 +83,5 @@ def test_list_query_count_does_not_grow_with_the_dossiers(api, users, make_refer
     for _ in range(4):
         make_referral(state)
     assert _count_queries(client, url) == few
-    assert few <= 15  # session, user, organisation, count, page, audit row, session save
+    # session, user, second factor, queue counts, evaluators (filter), audit row, menu, page, session save
+    assert few <= 16
