@@ -17,6 +17,10 @@ class NotificationSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "kind_label", "referral", "reference", "created_at", "read_at"]
 
 
+class ReadAllSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="Nombre de notifications marquées comme lues.")
+
+
 class NotificationPreferenceSerializer(serializers.Serializer):
     kind = serializers.CharField()
     label = serializers.CharField()
@@ -50,6 +54,13 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(
             NotificationSerializer(services.notification_mark_read(user=request.user, notification_id=pk)).data
         )
+
+    @extend_schema(request=None, responses=ReadAllSerializer)
+    @without(400)  # reads no body: the user's own unread notifications, all of them
+    @action(detail=False, methods=["post"], url_path="read-all", pagination_class=None)
+    def read_all(self, request):
+        """Mark every unread notification of the signed-in user read."""
+        return Response({"marked": services.notification_mark_all_read(user=request.user)})
 
     @extend_schema(
         methods=["PUT"],

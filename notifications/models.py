@@ -9,6 +9,8 @@ from referrals.workflow import NotificationKind
 
 
 class Notification(models.Model):
+    """One per user, dossier and kind: a new notice of the same kind replaces the previous one (unread again)."""
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField("type", max_length=40, choices=NotificationKind.choices)
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="notifications")
@@ -24,6 +26,10 @@ class Notification(models.Model):
         verbose_name_plural = "notifications"
         ordering = ["-id"]
         indexes = [models.Index(fields=["user", "read_at"])]
+        constraints = [
+            # One per dossier and reason: notify() updates the row (date, deadline, unread, e-mail copy).
+            models.UniqueConstraint(fields=["user", "referral", "kind"], name="notification_one_per_dossier_and_kind")
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} — {self.referral_id}"

@@ -19,11 +19,17 @@ from referrals.selectors import audience_users, referral_viewers
 def notify(*, users, kind: str, referral, deadline=None) -> list[Notification]:
     """Notify those of `users` who may see the dossier (nobody hears of a dossier they cannot see).
 
+    One notification per user, dossier and kind: a new notice (the next reminder of a deadline, another alert)
+    updates the existing row — new date and deadline, unread again, e-mail copy due again — in one upsert.
     The e-mail copy goes to those who did not turn it off for this kind.
     """
     allowed = referral_viewers(referral=referral).filter(pk__in=[u.pk for u in users])
+    now = timezone.now()
     created = Notification.objects.bulk_create(
-        Notification(user=u, kind=kind, referral=referral, deadline=deadline) for u in allowed
+        [Notification(user=u, kind=kind, referral=referral, deadline=deadline, created_at=now) for u in allowed],
+        update_conflicts=True,
+        unique_fields=["user", "referral", "kind"],
+        update_fields=["deadline", "created_at", "read_at", "emailed_at"],
     )
     declined = set(
         NotificationPreference.objects.filter(
@@ -78,6 +84,16 @@ def notification_mark_read(*, user, notification_id) -> Notification:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
     return notification
+
+
+def notification_mark_all_read(*, user, kind: str = "", referral_id: int | None = None) -> int:
+    """Mark the user's own unread notifications read (optionally only one kind or one dossier); how many."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if kind:
+        unread = unread.filter(kind=kind)
+    if referral_id is not None:
+        unread = unread.filter(referral_id=referral_id)
+    return unread.update(read_at=timezone.now())
 
 
 def notification_preferences_set(*, user, emails) -> None:

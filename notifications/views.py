@@ -1,19 +1,77 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import NotFound
+from core.listing import Listing, choice, text
 from notifications import selectors, services
+from referrals.workflow import NotificationKind
+
+UNREAD, ALL = "non-lues", "toutes"
+DOSSIERS_PER_PAGE = 20
+
+
+def _inbox_listing(params) -> Listing:
+    return Listing(
+        params,
+        filters={"vue": choice([UNREAD, ALL]), "type": choice(NotificationKind.values), "dossier": text(30)},
+        defaults={"vue": ALL},
+        page_size=DOSSIERS_PER_PAGE,
+    )
 
 
 @login_required
 @require_GET
 def notification_list(request):
-    page = Paginator(selectors.notification_list(user=request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "notifications/list.html", {"page": page})
+    """The inbox, grouped by dossier: unread / all, filtered by kind and by dossier reference, paginated by dossier."""
+    listing = _inbox_listing(request.GET)
+    notifications = selectors.notification_inbox(
+        user=request.user,
+        unread_only=listing.get("vue") == UNREAD,
+        kind=listing.get("type", ""),
+        reference=listing.get("dossier", ""),
+    )
+    page = listing.paginate(selectors.inbox_dossiers(notifications))
+    counts = selectors.inbox_counts(user=request.user)
+    context = {
+        "listing": listing,
+        "page": page,
+        "groups": selectors.inbox_groups(notifications, page.object_list),
+        "counts": counts,
+        "tabs": [
+            {"label": label, "count": count, "url": listing.url(vue=view), "current": listing.get("vue") == view}
+            for label, count, view in (("Non lues", counts.unread, UNREAD), ("Toutes", counts.total, ALL))
+        ],
+        "kind": listing.get("type", ""),
+        "reference": listing.get("dossier", ""),
+        "filtered": bool(listing.get("type") or listing.get("dossier")),
+        "hidden": listing.hidden_fields("type", "dossier"),
+        "clear_url": listing.url(type=None, dossier=None),
+    }
+    return render(request, "notifications/list.html", context)
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    """ "Tout marquer comme lu": the user's own unread notifications (of the kind and dossier shown, if filtered)."""
+    listing = _inbox_listing(request.POST)
+    referral_id = None
+    if listing.get("dossier"):
+        dossiers = selectors.notification_inbox(user=request.user, reference=listing.get("dossier"))
+        referral_id = dossiers.values_list("referral_id", flat=True).first() or 0
+    marked = services.notification_mark_all_read(
+        user=request.user, kind=listing.get("type", ""), referral_id=referral_id
+    )
+    if marked:
+        plural = "s" if marked > 1 else ""
+        messages.success(request, f"{marked} notification{plural} marquée{plural} comme lue{plural}.")
+    else:
+        messages.info(request, "Aucune notification non lue.")
+    return redirect(reverse("notification-list") + listing.url())
 
 
 @login_required

@@ -7,9 +7,10 @@ in Europe/Paris), and the SHA-256 of that JSON is printed in the footer of every
 describes the rendering (decision number, generation time) stays out of the hash.
 
 The beneficiary sheet goes to the téléassistance operator and the police: it holds only what they
-need to act (who to protect, from whom, how to reach her, the measures in force, the phone) and
-nothing of the evaluation (no score, level, answers, narrative, eligibility, recommendation), nor
-the decision's reasoning.
+need to act (who to protect, from whom, how to reach her, the measures in force, the phone, the
+danger level retained by the last sent evaluation, the geolocation consent) and nothing else of the
+evaluation (no score, computed level, answers, narrative, eligibility, recommendation), nor the
+decision's reasoning.
 """
 
 import datetime
@@ -22,6 +23,7 @@ from core.documents import age, as_date, canonical_json, choice_label, data_dige
 from core.files import store_private
 from core.pdf import render_pdf
 from parquet.models import DecisionDocument, DecisionDocumentKind, DocumentStatus, Outcome
+from parquet.selectors import retained_danger_level
 from referrals.models import ChildResidence, CustodyStatus, MeasureType, Relationship
 
 TEMPLATES = {
@@ -203,6 +205,7 @@ def _beneficiary_sheet(decision) -> dict:
         "decision_date": as_date(decision.signed_at),
         "period": _period(attribution),
         "geolocation_consent": attribution.geolocation_consent if attribution is not None else None,
+        "danger_level": retained_danger_level(referral=referral),
         "victim": {
             "last_name": text(victim.get("last_name")),
             "first_name": text(victim.get("first_name")),

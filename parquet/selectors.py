@@ -1,7 +1,10 @@
 """Who sees which decision, phone, attribution and alert — one SQL query each, on the grant tables."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Value as V
+from django.db.models.functions import Replace
 
+from cidff.instruments import level_label
 from cidff.models import Evaluation, EvaluationKind
 from cidff.selectors import evaluation_latest_sent, evaluations_sent_latest_first
 from parquet.models import (
@@ -12,10 +15,12 @@ from parquet.models import (
     AttributionStatus,
     Decision,
     Device,
+    DeviceStatus,
     FollowUpContact,
     Outcome,
 )
 from parquet.policies import alert_policy, attribution_policy, decision_policy, device_policy
+from referrals.indexes import normalise_phone, phone_index
 from referrals.policies import referral_policy
 from referrals.workflow import BY_ACTION, Status, Transition
 
@@ -106,3 +111,78 @@ def expected_outcomes(referral, evaluation) -> list[str]:
         return []
     outcomes = RENEWAL_OUTCOMES if evaluation.kind == EvaluationKind.RENEWAL else INITIAL_OUTCOMES
     return [outcome for outcome in outcomes if referral.status in decision_transition(outcome).sources]
+
+
+# --- the phone stock's work queues -------------------------------------------------------------------------
+
+# Queue slug (in the address) → label. "retour": a phone still assigned whose measure no longer runs.
+DEVICE_QUEUES = {
+    "en-stock": "En stock",
+    "attribues": "Attribués",
+    "retour": "Attendus en retour",
+    "defectueux": "Défectueux",
+    "perdus": "Perdus",
+}
+
+
+def _device_queue_q(queue: str) -> Q:
+    running = Exists(Attribution.objects.filter(device=OuterRef("pk"), status=AttributionStatus.ACTIVE))
+    return {
+        "en-stock": Q(status=DeviceStatus.IN_STOCK),
+        "attribues": Q(running, status=DeviceStatus.ASSIGNED),
+        "retour": Q(~running, status=DeviceStatus.ASSIGNED),
+        "defectueux": Q(status=DeviceStatus.DEFECTIVE),
+        "perdus": Q(status=DeviceStatus.LOST),
+    }[queue]
+
+
+def device_queue_counts(devices: QuerySet[Device]) -> dict[str, int]:
+    """{queue: count, "all": total} of the visible phones, in one query."""
+    return devices.order_by().aggregate(
+        all=Count("id"), **{queue: Count("id", filter=_device_queue_q(queue)) for queue in DEVICE_QUEUES}
+    )
+
+
+def device_list_filtered(*, user, queue: str = "", status: str = "", search: str = "") -> QuerySet[Device]:
+    """The visible phones of one queue, one state, and whose serial (or call number) contains `search`."""
+    devices = device_list_visible(user=user).select_related("organisation")
+    if queue:
+        devices = devices.filter(_device_queue_q(queue))
+    if status:
+        devices = devices.filter(status=status)
+    if search:
+        devices = devices.filter(Q(serial__icontains=search) | Q(phone_number__icontains=search))
+    return devices
+
+
+# --- the operator's beneficiary list ------------------------------------------------------------------------
+
+
+def sheet_list_visible(*, user, phone: str = "") -> QuerySet[Attribution]:
+    """The running measures the user may see; `phone`: the number she calls from — her own phone, matched by its
+    blind index (no table is decrypted), or the alert phone's number."""
+    attributions = attribution_list_visible(user=user).filter(status=AttributionStatus.ACTIVE)
+    if phone:
+        number = normalise_phone(phone)
+        if not number:
+            return attributions.none()
+        device_digits = F("device__phone_number")
+        for separator in (" ", ".", "-"):
+            device_digits = Replace(device_digits, V(separator), V(""))
+        attributions = attributions.annotate(device_digits=device_digits).filter(
+            Q(referral__victim_phone_index=phone_index(phone)) | Q(device_digits=number)
+        )
+    return attributions.select_related("referral", "device")
+
+
+def retained_danger_level(*, referral) -> dict | None:
+    """{code, label}: the level retained by the last sent evaluation (its final level) — the only part of an
+    evaluation the operator's beneficiary sheet shows; None before any sent evaluation."""
+    evaluation = evaluations_sent_latest_first(referral.evaluations.select_related("instrument")).first()
+    if evaluation is None or not evaluation.final_level:
+        return None
+    try:
+        label = level_label(evaluation.instrument.definition, evaluation.final_level)
+    except (StopIteration, KeyError, TypeError):
+        label = evaluation.final_level
+    return {"code": evaluation.final_level, "label": label}

@@ -1,6 +1,7 @@
 """API shapes of decisions, phones, attribution periods and alerts. The operator reads the beneficiary
 sheet only; the referrer never reads any of this."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import StrictSerializerMixin
@@ -18,6 +19,7 @@ from parquet.models import (
     FollowUpContact,
     Outcome,
 )
+from parquet.selectors import retained_danger_level
 
 
 class WallClockDateTimeField(serializers.DateTimeField):
@@ -138,11 +140,19 @@ class AttributionSerializer(serializers.ModelSerializer):
         ]
 
 
+class DangerLevelSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+
+
 class BeneficiarySheetSerializer(serializers.ModelSerializer):
     """The operator's view: who to protect, from whom, how to reach her — nothing of the evaluation."""
 
     reference = serializers.CharField(source="referral.reference")
     device_phone_number = serializers.CharField(source="device.phone_number")
+    danger_level = serializers.SerializerMethodField(
+        help_text="Le niveau de danger retenu par la dernière évaluation transmise (rien d'autre de l'évaluation)."
+    )
     victim = serializers.SerializerMethodField()
     author = serializers.SerializerMethodField()
     children = serializers.SerializerMethodField()
@@ -156,11 +166,17 @@ class BeneficiarySheetSerializer(serializers.ModelSerializer):
             "device_phone_number",
             "start_date",
             "end_date",
+            "geolocation_consent",
+            "danger_level",
             "victim",
             "author",
             "children",
             "measures",
         ]
+
+    @extend_schema_field(DangerLevelSerializer(allow_null=True))
+    def get_danger_level(self, attribution):
+        return retained_danger_level(referral=attribution.referral)
 
     def get_victim(self, attribution) -> dict:
         victim = attribution.referral.victim

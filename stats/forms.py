@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Jurisdiction
-from stats.selectors import Period, default_period, last_complete_quarter, quarter_period
+from stats.selectors import Period, default_period, last_complete_quarter, quarter_period, recent_quarters
 
 MAX_PERIOD_DAYS = 5 * 366
 # The years a period or a quarter (QUARTER: 20xx) can be asked for: the dates Python can still compute around.
@@ -77,6 +77,14 @@ class CensusForm(JurisdictionForm):
         required=False,
         error_messages={"invalid_choice": "Format inconnu : choisissez csv ou xlsx."},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The page offers the last eight quarters in a list; the API (and an address typed by hand) may ask any
+        # quarter already begun: the value is still read as text.
+        field = self.fields["quarter"]
+        field.widget = forms.Select(choices=recent_quarters())
+        field.help_text = "Les huit derniers trimestres écoulés ; le plus récent est proposé par défaut."
 
     def clean_quarter(self) -> tuple[int, int]:
         value = self.cleaned_data["quarter"].strip()

@@ -144,6 +144,20 @@ def last_complete_quarter(today: datetime.date | None = None) -> tuple[int, int]
     return (today.year, quarter) if quarter else (today.year - 1, 4)
 
 
+QUARTER_ORDINALS = {1: "1er", 2: "2e", 3: "3e", 4: "4e"}
+
+
+def recent_quarters(count: int = 8, today: datetime.date | None = None) -> list[tuple[str, str]]:
+    """("2026T1", "1er trimestre 2026 (janvier à mars)") for the last `count` complete quarters, latest first."""
+    months = ("janvier à mars", "avril à juin", "juillet à septembre", "octobre à décembre")
+    year, quarter = last_complete_quarter(today)
+    choices = []
+    for _ in range(count):
+        choices.append((f"{year}T{quarter}", f"{QUARTER_ORDINALS[quarter]} trimestre {year} ({months[quarter - 1]})"))
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    return choices
+
+
 # --- the querysets every figure starts from (shared by the dashboard and the census) ---------------
 
 

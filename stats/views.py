@@ -37,6 +37,21 @@ def _charts(summary: selectors.Summary) -> dict:
     }
 
 
+# The table of contents of the dashboard: (anchor, title), in the page's order.
+SECTIONS = [
+    ("essentiel", "L'essentiel"),
+    ("signalements", "Signalements reçus"),
+    ("evaluations", "Évaluations transmises au parquet"),
+    ("decisions", "Décisions du parquet"),
+    ("telephones", "Téléphones aujourd'hui"),
+    ("alertes", "Alertes et interventions"),
+    ("retraits", "Retraits du téléphone"),
+    ("delais", "Délais médians"),
+    ("echeances", "Échéances dépassées aujourd'hui"),
+    ("recensement", "Recensement trimestriel"),
+]
+
+
 @require_GET
 @login_required
 @service_errors
@@ -45,17 +60,23 @@ def dashboard(request):
     selectors.stats_check_access(request.user)
     default = selectors.default_period()
     form = PeriodForm({"from": default.start, "to": default.end, **request.GET.dict()})
-    context = {"form": form, "choose_jurisdiction": request.user.role == Role.SUPERVISOR}
+    quarters = selectors.recent_quarters()
+    chosen = request.GET.get("quarter", "")
+    context = {
+        "form": form,
+        "choose_jurisdiction": request.user.role == Role.SUPERVISOR,
+        "quarters": quarters,
+        "census_quarter": chosen if chosen in dict(quarters) else quarters[0][0],
+    }
     if not form.is_valid():
         return render(request, "stats/dashboard.html", context, status=400)
     scope = selectors.stats_scope(user=request.user, jurisdiction=form.cleaned_data["jurisdiction"])
     summary = selectors.stats_summary(scope=scope, period=form.cleaned_data["period"])
-    year, quarter = selectors.last_complete_quarter()
     context |= {
         "summary": summary,
         "charts": _charts(summary),
-        "census_quarter": f"{year}T{quarter}",
         "jurisdiction": form.cleaned_data["jurisdiction"],
+        "sections": SECTIONS,
     }
     return render(request, "stats/dashboard.html", context)
 

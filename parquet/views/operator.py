@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.services import audit_record
 from cidff.api import pdf_response
 from core.exceptions import Conflict
+from core.listing import Listing, text
 from core.web import add_service_errors, parse_iso_date, service_errors
 from parquet import selectors, services
 from parquet.forms import (
@@ -25,7 +25,6 @@ from parquet.models import (
 from parquet.policies import attribution_policy
 from parquet.serializers import BeneficiarySheetSerializer
 from parquet.views.common import (
-    PAGE_SIZE,
     conflict_page,
 )
 from referrals.models import ChildResidence, MeasureType
@@ -68,17 +67,26 @@ def _sheet(attribution) -> dict:
     }
 
 
+SHEET_SORTS = {"fin": ("end_date", "id"), "debut": ("start_date", "id"), "dossier": ("referral__reference",)}
+
+
 @login_required
 @require_GET
 def sheet_list(request):
-    """The active measures the user may see; for the operator, her beneficiary sheets."""
+    """The active measures the user may see; for the operator, her beneficiary sheets, found by the calling number."""
     user = request.user
-    attributions = (
-        selectors.attribution_list_visible(user=user).filter(status=AttributionStatus.ACTIVE).order_by("end_date", "id")
-    )
-    page = Paginator(attributions, PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_record(actor=user, action="attribution.list")
-    return render(request, "parquet/web/sheets.html", {"page": page, "today": timezone.localdate()})
+    listing = Listing(request.GET, sorts=SHEET_SORTS, default_sort="fin", filters={"tel": text(30)})
+    phone = listing.get("tel", "")
+    page = listing.paginate(listing.order(selectors.sheet_list_visible(user=user, phone=phone)))
+    audit_record(actor=user, action="attribution.list", detail="recherche par numéro" if phone else "")
+    context = {
+        "page": page,
+        "listing": listing,
+        "phone": phone,
+        "hidden": listing.hidden_fields("tel"),
+        "today": timezone.localdate(),
+    }
+    return render(request, "parquet/web/sheets.html", context)
 
 
 def _render_sheet(request, attribution, *, form=None, errors=(), status=200):

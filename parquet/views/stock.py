@@ -3,12 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.exceptions import Conflict
+from core.listing import Listing, choice, text
 from core.web import add_service_errors, service_errors
 from parquet import selectors, services
 from parquet.forms import (
@@ -31,25 +31,59 @@ def _stock_user(user):
         raise PermissionDenied("Le stock de téléphones est géré par la coordination des CIDFF.")
 
 
-def _render_stock(request, *, create_form=None, status=200):
-    user = request.user
-    devices = selectors.device_list_visible(user=user)
-    counts = dict(devices.order_by().values_list("status").annotate(n=Count("id")))
-    filter_form = DeviceFilterForm(request.GET or None, counts=counts)
-    state = filter_form.cleaned_data["etat"] if filter_form.is_valid() else ""
-    if state:
-        devices = devices.filter(status=state)
-    page = Paginator(devices.order_by("organisation__name", "serial"), STOCK_PAGE_SIZE).get_page(
-        request.GET.get("page")
+STOCK_SORTS = {"serie": ("serial",), "numero": ("phone_number",), "etat": ("status", "serial")}
+
+
+def _stock_listing(params, *, all_cidffs: bool) -> Listing:
+    sorts = STOCK_SORTS | ({"cidff": ("organisation__name", "serial")} if all_cidffs else {})
+    return Listing(
+        params,
+        sorts=sorts,
+        default_sort="cidff" if all_cidffs else "serie",
+        filters={
+            "file": choice(selectors.DEVICE_QUEUES),
+            "etat": choice(DeviceStatus.values),
+            "q": text(40),
+        },
+        page_size=STOCK_PAGE_SIZE,
     )
+
+
+def _render_stock(request, *, create_form=None, status=200):
+    """Work queues with counts, a search by serial (or call number), a state filter, a sort, server-side pages."""
+    user = request.user
     coordinator = device_policy.own_stock_only(user)
+    listing = _stock_listing(request.GET, all_cidffs=not coordinator)
+    counts = selectors.device_queue_counts(selectors.device_list_visible(user=user))
+    state_counts = dict(
+        selectors.device_list_visible(user=user).order_by().values_list("status").annotate(n=Count("id"))
+    )
+    filter_form = DeviceFilterForm({"etat": listing.get("etat", "")}, counts=state_counts)
+    filter_form.is_valid()
+    devices = selectors.device_list_filtered(
+        user=user, queue=listing.get("file", ""), status=listing.get("etat", ""), search=listing.get("q", "")
+    )
+    page = listing.paginate(listing.order(devices))
+    queue = listing.get("file", "")
+    queues = [
+        {"label": "Tous", "count": counts["all"], "url": listing.url(file=None, etat=None), "current": not queue}
+    ] + [
+        {"label": label, "count": counts[slug], "url": listing.url(file=slug, etat=None), "current": queue == slug}
+        for slug, label in selectors.DEVICE_QUEUES.items()
+    ]
+    state = listing.get("etat", "")
     context = {
         "page": page,
+        "listing": listing,
+        "queues": queues,
+        "queue_label": selectors.DEVICE_QUEUES.get(queue, ""),
         "filter_form": filter_form,
+        "search": listing.get("q", ""),
+        "hidden": listing.hidden_fields("etat", "q"),
+        "filtered": bool(queue or state or listing.get("q")),
         "state_label": DeviceStatus(state).label if state else "",
-        "page_query": f"etat={state}&" if state else "",
-        "in_stock": counts.get(DeviceStatus.IN_STOCK, 0),
-        "total": sum(counts.values()),
+        "in_stock": counts["en-stock"],
+        "total": counts["all"],
         "is_coordinator": coordinator,
         "all_cidffs": not coordinator,
         "create_form": create_form or (DeviceCreateForm(prefix="ajout") if coordinator else None),

@@ -195,7 +195,10 @@ def test_author_release_reminders_go_to_those_who_may_see_the_dossier(users, mak
     assert told(referral, "author_release") == [users["coord_sud"].email]
     scan_at(paris(2026, 12, 13, 8))
     scan_at(paris(2026, 12, 19, 8))
-    assert told(referral, "author_release") == [users["coord_sud"].email] * 3
+    # One notice per dossier and reason: the J-1 reminder replaced the earlier ones, unread again.
+    [notice] = Notification.objects.filter(referral=referral, kind="author_release")
+    assert notice.user == users["coord_sud"] and notice.read_at is None
+    assert notice.deadline.days_before == 1
 
 
 def test_late_known_release_raises_only_the_latest_past_reminder(users, make_referral):

@@ -29,7 +29,9 @@ def test_no_e_mail_contains_personal_data(kind, users, make_referral):
     referral = make_referral("evaluation")
     secrets = _personal_strings(referral)
     assert len(secrets) >= 5  # names, address, phone, e-mail of the fixture dossier
-    notification = Notification.objects.create(user=users["coord_sud"], kind=kind, referral=referral)
+    notification, _ = Notification.objects.update_or_create(
+        user=users["coord_sud"], kind=kind, referral=referral, defaults={"emailed_at": None}
+    )
     mail.outbox.clear()
     assert notification_send_email(notification_id=notification.pk) is True
     assert notification_send_email(notification_id=notification.pk) is False  # sent once
@@ -47,7 +49,9 @@ def test_an_e_mail_copy_follows_the_users_choice_per_kind(users, make_referral, 
     with django_capture_on_commit_callbacks(execute=True):
         notify(users=[users["coord_sud"]], kind="referral_submitted", referral=referral)
         notify(users=[users["coord_sud"]], kind="acknowledgement_overdue", referral=referral)
-    assert Notification.objects.filter(user=users["coord_sud"], referral=referral).count() == 3  # + submission
+    assert (
+        Notification.objects.filter(user=users["coord_sud"], referral=referral).count() == 2
+    )  # one per kind: the submission's notice was replaced
     assert [m.subject for m in mail.outbox] == [
         f"[Vigie] Signalement non pris en charge dans le délai — {referral.reference}"
     ]

@@ -289,12 +289,17 @@ def test_beneficiary_sheet_shows_what_the_operator_needs_and_nothing_of_the_eval
     ):
         assert squeeze(expected) in flat, expected
 
-    # Nothing of the evaluation, the decision's reasoning, the facts or the contact data not needed.
+    # Of the evaluation, only the retained level; nothing of the decision's reasoning, the facts or the contact
+    # data not needed.
+    definition = Instrument.objects.get(code="grille-vigie", is_active=True).definition
+    retained = next(level["label"] for level in definition["levels"] if level["code"] == evaluation.final_level)
+    assert squeeze(f"Niveau de danger retenu {retained}") in flat
     for canary in (NARRATIVE_CANARY, COMMENT_CANARY, REASONING_CANARY, FACTS_CANARY, EMAIL_CANARY, ELIGIBILITY_CANARY):
         assert canary not in flat, canary
-    for label in ("Danger grave", "Danger élevé", "Danger à surveiller", "score", "Score", "éligibilité"):
+    others = [level["label"] for level in definition["levels"] if level["label"] != retained]
+    for label in (*others, "score", "Score", "éligibilité", "calculé"):
         assert squeeze(label) not in flat, label
-    items = definition_items(Instrument.objects.get(code="grille-vigie", is_active=True).definition)
+    items = definition_items(definition)
     for item in items.values():
         assert squeeze(item["text"]) not in flat, item["code"]
     # Measures in force only: the expired one is left out.
@@ -316,12 +321,14 @@ def test_beneficiary_sheet_data_is_exactly_what_is_shown(active):
         "decision_date",
         "period",
         "geolocation_consent",
+        "danger_level",
         "victim",
         "author",
         "measures",
         "children",
         "conduct",
     }
+    assert set(data["danger_level"]) == {"code", "label"}  # of the evaluation, the retained level only
     assert set(data["victim"]) == {
         "last_name",
         "first_name",

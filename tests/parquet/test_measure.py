@@ -98,7 +98,9 @@ def test_grant_then_handover_then_operator_and_alerts(
     sheet = operator.get(f"/api/v1/attributions/{attribution.pk}/").json()
     assert sheet["victim"]["last_name"] and sheet["device_phone_number"] == stock[0].phone_number
     assert not {"decision", "evaluation", "score", "narrative", "reasoning"} & set(sheet)
-    assert "narrative" not in str(sheet) and "Danger grave" not in str(sheet)
+    assert "narrative" not in str(sheet) and "score" not in str(sheet) and "computed" not in str(sheet)
+    assert sheet["danger_level"] == {"code": evaluation.final_level, "label": "Danger grave"}
+    assert sheet["geolocation_consent"] is True
     assert operator.get(f"/api/v1/referrals/{referral_id}/").status_code == 404
     assert operator.get(f"/api/v1/evaluations/{evaluation.pk}/").status_code == 404
     assert operator.get(f"/api/v1/decisions/{decision.pk}/").status_code == 404
