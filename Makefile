@@ -38,7 +38,8 @@ test: install
 
 ## The date-sensitive tests (marker `dates`) again at each pinned instant of TEST_DATES (the session clock,
 ## VIGIE_TEST_NOW, Paris): New Year's Eve and Day, 29 February, both DST switches, a quarter's last evening,
-## an ordinary autumn morning. Real Celery processes (`integration`) read the real clock: left out.
+## an ordinary autumn morning. Real Celery processes (`integration`) read the real clock, and the browser suite
+## (`browser`) is not date-sensitive: both left out.
 ## Every instant is run, then the failing ones are listed.
 TEST_DATES ?= 2026-12-31T23:30:00+01:00 2027-01-01T00:30:00+01:00 2028-02-29T12:00:00+01:00 \
 	2027-03-28T03:30:00+02:00 2027-10-31T02:30:00+01:00 2027-06-30T23:45:00+02:00 2027-10-02T09:00:00+02:00
@@ -46,7 +47,7 @@ test-dates: install
 	@failed=""; for now in $(TEST_DATES); do \
 		echo "=== make test-dates: VIGIE_TEST_NOW=$$now ==="; \
 		VIGIE_TEST_NOW=$$now DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$(TEST_REDIS_URL) \
-			CELERY_TASK_ALWAYS_EAGER=1 $(PY) -m pytest -m "dates and not integration" -n $(TEST_WORKERS) \
+			CELERY_TASK_ALWAYS_EAGER=1 $(PY) -m pytest -m "dates and not integration and not browser" -n $(TEST_WORKERS) \
 			|| failed="$$failed $$now"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "make test-dates: failures at$$failed"; exit 1; fi; \

@@ -1,7 +1,53 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
-from accounts.models import User
+from accounts.models import ReferrerFunction, User
+
+# The referrer's functions, grouped by field and in the order the people who file most find theirs first
+# (every ReferrerFunction exactly once; the API keeps the flat list).
+REFERRER_FUNCTION_GROUPS = (
+    (
+        "Justice",
+        (
+            ReferrerFunction.PROSECUTOR,
+            ReferrerFunction.FAMILY_JUDGE,
+            ReferrerFunction.CHILDREN_JUDGE,
+            ReferrerFunction.SENTENCING_JUDGE,
+            ReferrerFunction.LIBERTY_JUDGE,
+            ReferrerFunction.SPIP,
+            ReferrerFunction.LAWYER,
+            ReferrerFunction.LAW_ACCESS_POINT,
+        ),
+    ),
+    ("Social", (ReferrerFunction.SOCIAL_WORKER, ReferrerFunction.RECEPTION)),
+    ("Santé", (ReferrerFunction.DOCTOR, ReferrerFunction.HOSPITAL, ReferrerFunction.PMI)),
+    ("Éducation", (ReferrerFunction.SCHOOL_HEAD,)),
+    (
+        "Police et gendarmerie",
+        (
+            ReferrerFunction.POLICE,
+            ReferrerFunction.POLICE_SOCIAL_WORKER,
+            ReferrerFunction.POLICE_PSYCHOLOGIST,
+        ),
+    ),
+    ("Associations", (ReferrerFunction.VICTIM_SUPPORT,)),
+    ("Autre", (ReferrerFunction.OTHER,)),
+)
+REFERRER_FUNCTION_CHOICES = [("", "— Choisir —")] + [
+    (group, [(function.value, function.label) for function in functions])
+    for group, functions in REFERRER_FUNCTION_GROUPS
+]
+
+
+class FunctionForm(forms.Form):
+    """A referrer's function, proposed on her new signalements."""
+
+    function = forms.ChoiceField(
+        label="Votre fonction",
+        choices=REFERRER_FUNCTION_CHOICES,
+        required=False,
+        help_text="Proposée sur vos nouveaux signalements ; vous pouvez la changer sur chacun.",
+    )
 
 
 class EmailAuthenticationForm(AuthenticationForm):

@@ -155,6 +155,30 @@ class Organisation(models.Model):
         return self.name
 
 
+class ReferrerFunction(models.TextChoices):
+    """A referring professional's function (DESIGN.md): on each signalement, and remembered on her account."""
+
+    PROSECUTOR = "magistrat_parquet", "Magistrat du parquet"
+    CHILDREN_JUDGE = "juge_enfants", "Juge des enfants"
+    FAMILY_JUDGE = "jaf", "Juge aux affaires familiales"
+    SENTENCING_JUDGE = "jap", "Juge de l'application des peines"
+    LIBERTY_JUDGE = "jld", "Juge des libertés et de la détention"
+    SOCIAL_WORKER = "travailleur_social", "Travailleur social"
+    DOCTOR = "medecin", "Médecin"
+    PMI = "pmi", "Protection maternelle et infantile (PMI)"
+    RECEPTION = "agent_accueil", "Agent d'accueil"
+    SCHOOL_HEAD = "directeur_ecole", "Directeur d'école"
+    LAW_ACCESS_POINT = "point_acces_droit", "Point d'accès au droit"
+    POLICE_SOCIAL_WORKER = "intervenant_social_commissariat", "Intervenant social en commissariat"
+    POLICE_PSYCHOLOGIST = "psychologue_commissariat", "Psychologue en commissariat"
+    POLICE = "police_gendarmerie", "Police ou gendarmerie"
+    SPIP = "spip", "SPIP"
+    LAWYER = "avocat", "Avocat"
+    VICTIM_SUPPORT = "association_victimes", "Association d'aide aux victimes"
+    HOSPITAL = "hopital", "Hôpital"
+    OTHER = "autre", "Autre"
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -189,6 +213,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
     )
     role = models.CharField("rôle", max_length=32, choices=Role.choices)
+    function = models.CharField(
+        "fonction",
+        max_length=40,
+        choices=ReferrerFunction.choices,
+        blank=True,
+        help_text="Pour un référent : proposée sur ses nouveaux signalements (retenue du premier).",
+    )
     is_active = models.BooleanField("actif", default=True)
     is_staff = models.BooleanField("accès à l'administration", default=False)
     date_joined = models.DateTimeField("créé le", default=timezone.now)

@@ -17,7 +17,15 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import ROLE_ORGANISATION_KINDS, ApiToken, Organisation, OrganisationKind, Role, User
+from accounts.models import (
+    ROLE_ORGANISATION_KINDS,
+    ApiToken,
+    Organisation,
+    OrganisationKind,
+    ReferrerFunction,
+    Role,
+    User,
+)
 from accounts.roles import role_group_name
 from accounts.second_factor import second_factor_match, second_factor_passed, second_factor_refused
 from accounts.sessions import access_end, session_closed, tokens_revoke
@@ -73,6 +81,18 @@ def user_create(
         )
         user_sync_groups(user=user)
     return user
+
+
+def user_function_set(*, user: User, function: str, only_if_unset: bool = False) -> None:
+    """A referrer's function, proposed on her new signalements ("" forgets it); `only_if_unset`: remembered from
+    her first signalement, never overwriting one she chose."""
+    if function and function not in ReferrerFunction.values:
+        raise ValidationError({"function": "Choisissez une fonction de la liste."})
+    if user.role != Role.REFERRER or (only_if_unset and user.function) or user.function == function:
+        return
+    user.function = function
+    user.save(update_fields=["function"])
+    audit_record(actor=user, action="user.function", obj=user)
 
 
 def user_deactivate(*, actor: User | None, user: User) -> None:

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts import second_factor, selectors, services
-from accounts.forms import EmailAuthenticationForm, EnrolmentForm, SecondFactorForm
+from accounts.forms import EmailAuthenticationForm, EnrolmentForm, FunctionForm, SecondFactorForm
+from accounts.models import Role
 
 LOCKED_OUT_MESSAGE = (
     "Compte verrouillé après {limit} échecs de connexion. Réessayez dans {minutes} minutes "
@@ -152,8 +153,24 @@ def account_view(request):
         {
             "tokens": selectors.token_list(user=user),
             "backup_codes_left": second_factor.backup_codes_left(user=user),
+            "function_form": FunctionForm(initial={"function": user.function}) if user.role == Role.REFERRER else None,
         },
     )
+
+
+@require_POST
+@login_required
+def function_set_view(request):
+    """A referrer changes the function proposed on her new signalements."""
+    if request.user.role != Role.REFERRER:
+        raise Http404("Page introuvable.")
+    form = FunctionForm(request.POST)
+    if form.is_valid():
+        services.user_function_set(user=request.user, function=form.cleaned_data["function"])
+        messages.success(request, "Fonction enregistrée : elle sera proposée sur vos nouveaux signalements.")
+    else:
+        messages.error(request, "Choisissez une fonction de la liste.")
+    return redirect(reverse("account") + "#fonction")
 
 
 @require_POST

@@ -11,6 +11,7 @@ urlpatterns = [
     path("connexion/application/", account_views.second_factor_enrol_view, name="second_factor_enrol"),
     path("deconnexion/", account_views.LogoutView.as_view(), name="logout"),
     path("compte/", account_views.account_view, name="account"),
+    path("compte/fonction/", account_views.function_set_view, name="account_function"),
     path("compte/jetons/<int:pk>/revoquer/", account_views.token_revoke_view, name="token_revoke"),
     path("compte/codes-de-secours/", account_views.backup_codes_renew_view, name="backup_codes_renew"),
     path("compte/mot-de-passe/", account_views.PasswordChangeView.as_view(), name="password_change"),

@@ -76,6 +76,17 @@ def _day(label, *, help_text="", initial=None, required=True, required_message="
 
 # --- the prosecutor's decision -------------------------------------------------------------------------
 
+# The fields each outcome takes, in the order of the page (the others are neither shown nor read).
+OUTCOME_FIELDS = {
+    Outcome.GRANTED: ("duration_months", "reasoning"),
+    Outcome.RENEWED: ("duration_months", "reasoning"),
+    Outcome.REFUSED: ("reasoning",),
+    Outcome.ENDED: ("reasoning",),
+    Outcome.INFO_REQUESTED: ("question",),
+    Outcome.RESERVED: ("reserved_until", "reasoning"),
+}
+REASONING_REQUIRED = (Outcome.REFUSED, Outcome.ENDED)
+
 
 class DecisionForm(forms.Form):
     """The outcomes offered are the ones this report and this state allow (the service checks again)."""
@@ -136,6 +147,22 @@ class DecisionForm(forms.Form):
             del self.fields["duration_months"]
         if Outcome.RESERVED not in self.outcomes:
             del self.fields["reserved_until"]
+
+    def chosen(self) -> str:
+        """The outcome posted (or proposed in the address), if it is one offered; "" otherwise."""
+        value = self.data.get("outcome") if self.is_bound else self.initial.get("outcome")
+        return value if value in self.outcomes else ""
+
+    def chosen_fields(self) -> list:
+        """The bound fields of the chosen outcome only (the second step of the page and its recap)."""
+        outcome = self.chosen()
+        if "reasoning" in self.fields:
+            self.fields["reasoning"].help_text = (
+                "Obligatoire pour cette décision. Le référent ne la lit jamais."
+                if outcome in REASONING_REQUIRED
+                else "Facultative. Le référent ne la lit jamais."
+            )
+        return [self[name] for name in OUTCOME_FIELDS.get(outcome, ()) if name in self.fields]
 
     def service_arguments(self) -> dict:
         """The keyword arguments of `decision_create` (the question is the reasoning of a request)."""

@@ -41,6 +41,7 @@ from parquet.policies import attribution_policy, device_policy
 from parquet.selectors import attribution_list_visible, decision_transition, device_list_visible
 from referrals import hooks
 from referrals.policies import referral_policy
+from referrals.selectors import referral_get_visible
 from referrals.services import referral_begin, referral_lock, referral_move, stored_document_open
 from referrals.workflow import (
     BENEFICIARY_REACHED,
@@ -127,41 +128,19 @@ def decision_create(
     reserved_until: datetime.date | None = None,
 ) -> Decision:
     """A prosecutor decides on a transmitted report; the decision is signed and frozen."""
-    evaluation = Evaluation.objects.filter(pk=evaluation_id, status=EvaluationStatus.SENT).first()
-    if evaluation is None:
-        raise NotFound("Rapport introuvable.")
+    evaluation = _decision_evaluation(evaluation_id)
     with transaction.atomic():
         referral = referral_lock(user=user, referral_id=evaluation.referral_id)
-        referral_policy.require(user, "decide", referral, "Seul un magistrat du parquet de la juridiction décide.")
         reasoning = (reasoning or "").strip()
-        extra = _check_decision_input(
+        extra = _decision_verify(
+            user=user,
+            referral=referral,
+            evaluation=evaluation,
             outcome=outcome,
             reasoning=reasoning,
             duration_months=duration_months,
             reserved_until=reserved_until,
-            referral=referral,
         )
-        latest = evaluation_latest_sent(referral=referral)
-        if latest != evaluation:
-            raise Conflict("Ce rapport a été remplacé par une version plus récente : décidez sur le dernier rapport.")
-        renewal = evaluation.kind == EvaluationKind.RENEWAL
-        allowed = RENEWAL_OUTCOMES if renewal else INITIAL_OUTCOMES
-        if outcome not in allowed:
-            raise ValidationError(
-                {"outcome": ["Sur un rapport de réévaluation, décidez du renouvellement ou de la fin de la mesure."]}
-                if renewal
-                else {"outcome": ["Le renouvellement ou la fin se décident sur un rapport de réévaluation."]}
-            )
-        transition_check(
-            referral,
-            decision_transition(outcome).action,
-            f"Aucune décision de ce type n'est attendue : le dossier est « {referral.get_status_display()} ».",
-        )
-        if renewal and outcome == Outcome.RENEWED:
-            cap = referral.cidff.jurisdiction.max_renewals
-            done = referral.decisions.filter(outcome=Outcome.RENEWED).count()
-            if cap is not None and done >= cap:
-                raise Conflict(f"La convention de la juridiction limite les renouvellements à {cap}.")
         try:
             with transaction.atomic():
                 decision = Decision.objects.create(
@@ -178,6 +157,73 @@ def decision_create(
         _apply_decision(user=user, referral=referral, decision=decision)
         audit_record(actor=user, action=f"decision.{outcome}", obj=decision)
     return decision
+
+
+def decision_check(
+    *,
+    user: User,
+    evaluation_id,
+    outcome: str,
+    reasoning: str = "",
+    duration_months: int | None = None,
+    reserved_until: datetime.date | None = None,
+) -> dict:
+    """Every check of decision_create, nothing written: what the prosecutor confirms before signing
+    ({reasoning, duration_months, reserved_until} as they would be signed; the same errors otherwise)."""
+    evaluation = _decision_evaluation(evaluation_id)
+    referral = referral_get_visible(user=user, referral_id=evaluation.referral_id)
+    reasoning = (reasoning or "").strip()
+    extra = _decision_verify(
+        user=user,
+        referral=referral,
+        evaluation=evaluation,
+        outcome=outcome,
+        reasoning=reasoning,
+        duration_months=duration_months,
+        reserved_until=reserved_until,
+    )
+    return {"reasoning": reasoning, **extra}
+
+
+def _decision_evaluation(evaluation_id) -> Evaluation:
+    evaluation = Evaluation.objects.filter(pk=evaluation_id, status=EvaluationStatus.SENT).first()
+    if evaluation is None:
+        raise NotFound("Rapport introuvable.")
+    return evaluation
+
+
+def _decision_verify(*, user, referral, evaluation, outcome, reasoning, duration_months, reserved_until) -> dict:
+    """Who decides, the input, the report, the state, the renewals cap: the decision's extra fields, or an error."""
+    referral_policy.require(user, "decide", referral, "Seul un magistrat du parquet de la juridiction décide.")
+    extra = _check_decision_input(
+        outcome=outcome,
+        reasoning=reasoning,
+        duration_months=duration_months,
+        reserved_until=reserved_until,
+        referral=referral,
+    )
+    latest = evaluation_latest_sent(referral=referral)
+    if latest != evaluation:
+        raise Conflict("Ce rapport a été remplacé par une version plus récente : décidez sur le dernier rapport.")
+    renewal = evaluation.kind == EvaluationKind.RENEWAL
+    allowed = RENEWAL_OUTCOMES if renewal else INITIAL_OUTCOMES
+    if outcome not in allowed:
+        raise ValidationError(
+            {"outcome": ["Sur un rapport de réévaluation, décidez du renouvellement ou de la fin de la mesure."]}
+            if renewal
+            else {"outcome": ["Le renouvellement ou la fin se décident sur un rapport de réévaluation."]}
+        )
+    transition_check(
+        referral,
+        decision_transition(outcome).action,
+        f"Aucune décision de ce type n'est attendue : le dossier est « {referral.get_status_display()} ».",
+    )
+    if renewal and outcome == Outcome.RENEWED:
+        cap = referral.cidff.jurisdiction.max_renewals
+        done = referral.decisions.filter(outcome=Outcome.RENEWED).count()
+        if cap is not None and done >= cap:
+            raise Conflict(f"La convention de la juridiction limite les renouvellements à {cap}.")
+    return extra
 
 
 def _apply_decision(*, user, referral, decision: Decision) -> None:
@@ -402,7 +448,9 @@ def attribution_return(
         errors = {}
         if condition not in dict(DeviceReturn.CONDITIONS):
             errors["condition"] = ["Précisez l'état du téléphone restitué."]
-        if returned_on > timezone.localdate() or returned_on < attribution.start_date:
+        # From the first handover on (a renewed period may not have begun when the phone is withdrawn).
+        handed_over = min(period.start_date for period in referral.attributions.all())
+        if returned_on > timezone.localdate() or returned_on < handed_over:
             errors["returned_on"] = ["La date de restitution est impossible."]
         if errors:
             raise ValidationError(errors)

@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as BadRequest
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -17,6 +18,7 @@ from core.files import ACCEPTED_MIME_TYPES, max_upload_label
 from core.schema import BUSY, blank_query
 from referrals import selectors, services
 from referrals.models import Referral, Urgency
+from referrals.queues import queue_codes
 from referrals.serializers import (
     AssignSerializer,
     CaseEventReferrerSerializer,
@@ -115,6 +117,12 @@ class ReferralViewSet(
     def filter_queryset(self, queryset):
         """`?q=`: any text is accepted; one that is neither a phone nor "NOM Prénom JJ/MM/AAAA" finds nothing."""
         queryset = super().filter_queryset(queryset)
+        code = self.request.query_params.get("queue", "") if self.action == "list" else ""
+        if code:
+            if code not in queue_codes():
+                raise BadRequest({"queue": ["File de travail inconnue."]})
+            match = selectors.referral_queue_q(user=self.request.user, code=code)
+            queryset = queryset.none() if match is None else queryset.filter(match)  # another role's queue: empty
         text = self.request.query_params.get("q", "").strip() if self.action == "list" else ""
         if not text:
             return queryset
@@ -128,7 +136,18 @@ class ReferralViewSet(
                 str,
                 "Recherche exacte, sans rien déchiffrer : un numéro de téléphone de la victime, ou « NOM Prénom "
                 "JJ/MM/AAAA » de la victime ou de l'auteur. Un texte d'une autre forme ne trouve rien.",
-            )
+            ),
+            blank_query(
+                "queue",
+                str,
+                "File de travail de votre rôle, comme sur la liste des dossiers du site (`a-accuser`, "
+                "`a-attribuer`, `seconde-lecture`, `a-transmettre`, `en-evaluation`, `au-parquet`, `mesure`, "
+                "`echeances`, `clotures` pour la coordination ; `a-evaluer`, `en-cours`, `renvoyees` pour "
+                "l'évaluatrice ; `brouillons`, `transmis`, `clotures` pour le référent ; `a-decider`, "
+                "`reserve`, `mesures`, `echeances`, `clotures` pour le parquet ; `tous`). La file d'un autre "
+                "rôle est vide pour vous.",
+                enum=queue_codes(),
+            ),
         ]
     )
     def list(self, request, *args, **kwargs):

@@ -10,7 +10,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import Organisation, OrganisationKind, Role, User
+from accounts.forms import REFERRER_FUNCTION_CHOICES
+from accounts.models import Organisation, OrganisationKind, User
 from core.files import max_upload_label
 from core.web import add_service_errors, parse_iso_date
 from referrals.models import (
@@ -19,10 +20,10 @@ from referrals.models import (
     DocumentKind,
     DuplicateVerdict,
     MeasureType,
-    ReferrerFunction,
     Relationship,
     Urgency,
 )
+from referrals.selectors import evaluators_with_workload
 from referrals.workflow import COORDINATOR_CLOSURE_REASONS, ClosureReason
 
 RESIDENCE_CHOICES = ChildResidence.choices
@@ -117,13 +118,15 @@ class ReferralForm(forms.Form):
     # Votre fonction
     referrer_function = forms.ChoiceField(
         label="Votre fonction",
-        choices=BLANK + list(ReferrerFunction.choices),
+        choices=REFERRER_FUNCTION_CHOICES,
+        help_text="Retenue pour vos prochains signalements ; modifiable dans « Mon compte ».",
         error_messages={"required": "Précisez votre fonction."},
     )
     # La victime
-    victim_last_name = _text("Nom", 80)
-    victim_first_name = _text("Prénom", 80)
-    victim_birth_date = _date("Date de naissance")
+    # The labels name whose name it is: the error summary and a screen reader list fields out of their section.
+    victim_last_name = _text("Nom de la victime", 80)
+    victim_first_name = _text("Prénom de la victime", 80)
+    victim_birth_date = _date("Date de naissance de la victime")
     victim_address = _text(
         "Adresse actuelle",
         300,
@@ -134,9 +137,9 @@ class ReferralForm(forms.Form):
     victim_interpreter = forms.BooleanField(label="Un interprète est nécessaire", required=False)
     victim_disability = _text("Handicap ou vulnérabilité particulière", 200)
     # Joindre la victime en sécurité
-    victim_phone = _text("Téléphone", 30, input_type="tel")
+    victim_phone = _text("Téléphone de la victime", 30, input_type="tel")
     victim_email = forms.EmailField(
-        label="Adresse e-mail",
+        label="Adresse e-mail de la victime",
         max_length=120,
         required=False,
         error_messages={"invalid": "Saisissez une adresse e-mail valide."},
@@ -152,9 +155,9 @@ class ReferralForm(forms.Form):
         "Moments où la joindre sans danger", 200, help_text="Par exemple : en semaine entre 9 h et 12 h."
     )
     # L'auteur
-    author_last_name = _text("Nom", 80)
-    author_first_name = _text("Prénom", 80)
-    author_birth_date = _date("Date de naissance")
+    author_last_name = _text("Nom de l'auteur", 80)
+    author_first_name = _text("Prénom de l'auteur", 80)
+    author_birth_date = _date("Date de naissance de l'auteur")
     author_relationship = _choice("Lien avec la victime", Relationship.choices)
     author_custody_status = _choice("Situation de l'auteur", CustodyStatus.choices)
     author_release_date = _date("Date de libération prévue", help_text="Si l'auteur est détenu ou en garde à vue.")
@@ -275,8 +278,11 @@ MeasureFormSet = forms.formset_factory(
 class ReferralEditor:
     """The signalement form and its two formsets, handled as one."""
 
-    def __init__(self, data=None, *, referral=None):
+    def __init__(self, data=None, *, referral=None, function=""):
+        """`function`: the referrer's function remembered on her account, proposed on a new signalement."""
         initial, children, measures = referral_initial(referral) if referral is not None else ({}, [], [])
+        if referral is None and function:
+            initial["referrer_function"] = function
         self.form = ReferralForm(data, initial=initial)
         self.children = ChildFormSet(data, initial=children, prefix="enfants")
         self.measures = MeasureFormSet(data, initial=measures, prefix="mesures")
@@ -286,24 +292,34 @@ class ReferralEditor:
         return all([self.form.is_valid(), self.children.is_valid(), self.measures.is_valid()])
 
     def payload(self) -> dict:
-        """The `data` dict of referral_create / referral_update (API shape)."""
-        data = self.form.cleaned_data
+        """The `data` dict of referral_create / referral_update (API shape). On an invalid form, what is valid
+        of it (the completeness checks of a transmission read it; a partial payload is never saved)."""
+        data = getattr(self.form, "cleaned_data", {})
         return {
-            "cidff": data["cidff"],
-            "urgency": data["urgency"] or Urgency.NORMAL,
-            "referrer_function": data["referrer_function"],
-            "victim": {key: data[f"victim_{key}"] for key in VICTIM_KEYS},
-            "author": {key: data[f"author_{key}"] for key in AUTHOR_KEYS},
-            "children": self.children.rows(),
-            "cohabiting": COHABITING_VALUES.get(data["cohabiting"]),
-            "separation_date": data["separation_date"],
-            "facts": data["facts"],
-            "measures": self.measures.rows(),
-            "victim_informed": data["victim_informed"],
+            "cidff": data.get("cidff"),
+            "urgency": data.get("urgency") or Urgency.NORMAL,
+            "referrer_function": data.get("referrer_function", ""),
+            "victim": {key: data.get(f"victim_{key}") for key in VICTIM_KEYS},
+            "author": {key: data.get(f"author_{key}") for key in AUTHOR_KEYS},
+            "children": self.children.rows() if self.children.is_valid() else [],
+            "cohabiting": COHABITING_VALUES.get(data.get("cohabiting", "")),
+            "separation_date": data.get("separation_date"),
+            "facts": data.get("facts", ""),
+            "measures": self.measures.rows() if self.measures.is_valid() else [],
+            "victim_informed": data.get("victim_informed", False),
         }
 
     def add_service_errors(self, exc: ValidationError) -> None:
         add_service_errors(self.form, exc)
+
+    def add_transmit_problems(self, problems: dict[str, str]) -> None:
+        """The service's completeness checks, next to their fields (a field already in error keeps its own)."""
+        for key, message in problems.items():
+            name = key.replace(".", "_")
+            if name not in self.form.fields:
+                self.form.add_error(None, message)
+            elif not self.form.errors.get(name):
+                self.form.add_error(name, message)
 
     def error_summary(self) -> list[tuple[str, str]]:
         """(anchor, message) for the summary at the top of the page, in the order of the page."""
@@ -376,10 +392,18 @@ class AssignForm(ActionForm):
 
     def __init__(self, *args, referral, **kwargs):
         super().__init__(*args, referral=referral, **kwargs)
-        queryset = User.objects.filter(role=Role.EVALUATOR, organisation_id=referral.cidff_id, is_active=True)
-        if referral.evaluator_id:
-            queryset = queryset.exclude(pk=referral.evaluator_id)
-        self.fields["evaluator"].queryset = queryset.order_by("last_name", "first_name")
+        field = self.fields["evaluator"]
+        field.queryset = evaluators_with_workload(cidff_id=referral.cidff_id, exclude=referral.evaluator_id)
+        field.label_from_instance = workload_label
+        field.help_text = "Entre parenthèses : ses dossiers en évaluation aujourd'hui."
+
+
+def workload_label(evaluator) -> str:
+    """ "Claire Martin — 3 dossiers en cours" (the count annotated by `evaluators_with_workload`)."""
+    count = getattr(evaluator, "workload", 0)
+    if not count:
+        return f"{evaluator} — aucun dossier en cours"
+    return f"{evaluator} — {count} dossier{'s' if count > 1 else ''} en cours"
 
 
 class TransferForm(ActionForm):

@@ -10,31 +10,9 @@ from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from accounts.models import Organisation
+from accounts.models import Organisation, ReferrerFunction  # the referrer's function lives on her account
 from core.fields import EncryptedJSONField, EncryptedTextField, PrivateFileNameField
 from referrals.workflow import ClosureReason, Status
-
-
-class ReferrerFunction(models.TextChoices):
-    PROSECUTOR = "magistrat_parquet", "Magistrat du parquet"
-    CHILDREN_JUDGE = "juge_enfants", "Juge des enfants"
-    FAMILY_JUDGE = "jaf", "Juge aux affaires familiales"
-    SENTENCING_JUDGE = "jap", "Juge de l'application des peines"
-    LIBERTY_JUDGE = "jld", "Juge des libertés et de la détention"
-    SOCIAL_WORKER = "travailleur_social", "Travailleur social"
-    DOCTOR = "medecin", "Médecin"
-    PMI = "pmi", "Protection maternelle et infantile (PMI)"
-    RECEPTION = "agent_accueil", "Agent d'accueil"
-    SCHOOL_HEAD = "directeur_ecole", "Directeur d'école"
-    LAW_ACCESS_POINT = "point_acces_droit", "Point d'accès au droit"
-    POLICE_SOCIAL_WORKER = "intervenant_social_commissariat", "Intervenant social en commissariat"
-    POLICE_PSYCHOLOGIST = "psychologue_commissariat", "Psychologue en commissariat"
-    POLICE = "police_gendarmerie", "Police ou gendarmerie"
-    SPIP = "spip", "SPIP"
-    LAWYER = "avocat", "Avocat"
-    VICTIM_SUPPORT = "association_victimes", "Association d'aide aux victimes"
-    HOSPITAL = "hopital", "Hôpital"
-    OTHER = "autre", "Autre"
 
 
 class Urgency(models.TextChoices):

@@ -99,6 +99,19 @@ class ReferralPolicy(ModelPolicy):
         )
 
     @staticmethod
+    def may_search_people(user) -> bool:
+        """Who may look a woman up by name and birth date or phone (blind indexes) among the dossiers she sees."""
+        return user.role in (Role.REFERRER, Role.EVALUATOR, Role.CIDFF_COORDINATOR, Role.PROSECUTOR)
+
+    @staticmethod
+    def filters_by_evaluator(user) -> bool:
+        return user.role == Role.CIDFF_COORDINATOR
+
+    @staticmethod
+    def filters_by_cidff(user) -> bool:
+        return user.role in (Role.PROSECUTOR, Role.SUPERVISOR)
+
+    @staticmethod
     def is_referrer(user) -> bool:
         return user.role == Role.REFERRER
 

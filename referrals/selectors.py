@@ -1,14 +1,20 @@
 """Every read that decides who sees which dossier: one SQL query joined on the grant tables."""
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from dataclasses import dataclass
+
+from django.core.paginator import Page
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind, Role, User
 from audit.services import audit_record_many
 from core.exceptions import Forbidden
+from core.listing import Listing, choice, integer, text
 from referrals.hooks import guards_pass
 from referrals.indexes import search_indexes
-from referrals.models import CaseEvent, DuplicateAnswer, DuplicateVerdict, Referral, ReferralDocument
+from referrals.models import CaseEvent, DuplicateAnswer, DuplicateVerdict, Referral, ReferralDocument, Urgency
 from referrals.policies import document_policy, referral_grants, referral_policy
+from referrals.queues import ALL, SINCE, Queue, queue_q, queues_for
 from referrals.workflow import SYSTEM, TRANSITIONS, VIEW, Audience, ClosureReason, Status
 
 
@@ -26,6 +32,17 @@ def referral_inbox(*, user) -> QuerySet[Referral]:
         referral_list_visible(user=user)
         .exclude(status__in=[Status.DRAFT, Status.CLOSED])
         .order_by("-urgency", "submitted_at", "id")
+    )
+
+
+def evaluators_with_workload(*, cidff_id, exclude=None) -> QuerySet:
+    """The CIDFF's active evaluators, each with `workload`: her dossiers in evaluation now (one query)."""
+    evaluators = User.objects.filter(role=Role.EVALUATOR, organisation_id=cidff_id, is_active=True)
+    if exclude:
+        evaluators = evaluators.exclude(pk=exclude)
+    in_evaluation = Q(referrals_to_evaluate__status__in=(Status.EVALUATION, Status.INFO_REQUESTED, Status.REEVALUATION))
+    return evaluators.annotate(workload=Count("referrals_to_evaluate", filter=in_evaluation)).order_by(
+        "last_name", "first_name", "id"
     )
 
 
@@ -234,3 +251,133 @@ def referral_search(*, user, text: str) -> QuerySet[Referral]:
     """The visible dossiers matching a typed query (see `referral_search_q`)."""
     match = referral_search_q(text)
     return Referral.objects.none() if match is None else referral_list_visible(user=user).filter(match)
+
+
+# --- work queues: the dossier lists by what the person must do next (see referrals.queues) ------------------
+
+QUEUE_SORTS = {
+    "urgence": ("-urgency", SINCE, "id"),  # urgent first, then the longest waiting
+    "depuis": (SINCE, "id"),
+    "transmis": ("submitted_at", "id"),
+    "reference": ("reference",),
+    "modifie": ("updated_at", "id"),
+}
+
+FILTER_FIELDS = {"urgence": "urgency", "etat": "status", "evaluatrice": "evaluator_id", "cidff": "cidff_id"}
+
+
+@dataclass
+class WorkQueues:
+    """One list request: the role's queues with their counts, the chosen one, its page of dossiers."""
+
+    queues: list[dict]  # {"queue", "count", "url", "current"}
+    queue: Queue
+    listing: Listing
+    page: Page
+    searching: bool
+    evaluators: list  # [(id, name)] for the coordination's filter
+    cidffs: list  # [(id, name)] for the parquet's and the supervisors' filter
+
+
+def referral_queue_q(*, user, code: str) -> Q | None:
+    """The rows of the user's work queue `code` (None: no such queue for her role), as the lists count them."""
+    queues = queues_for(user)
+    queue = next((queue for queue in queues if queue.code == code), None)
+    return None if queue is None else queue_q(queue, user=user, now=timezone.now(), among=queues)
+
+
+def referral_text_q(*, user, text: str) -> Q:
+    """A reference (exact or prefix, from 4 characters) or, for those who may, the woman's "NOM Prénom JJ/MM/AAAA"
+    or phone through the blind indexes (nothing decrypted). Nothing matches an unrecognised text."""
+    match = Q(pk__in=[])
+    if len(text) >= 4:
+        match |= Q(reference__istartswith=text.upper())
+    if referral_policy.may_search_people(user):
+        people = referral_search_q(text)
+        if people is not None:
+            match |= people
+    return match
+
+
+def referral_work_queues(*, user, params, queues=None, base: QuerySet | None = None) -> WorkQueues:
+    """The dossiers `user` sees, in the queues of her role, searched, filtered, sorted and paginated by `params`
+    (request.GET: file, q, urgence, etat, evaluatrice, cidff, sort, page; bad values fall back to defaults).
+
+    Counts: one aggregate query for every queue (with the search and filters applied); the page: one count and one
+    select whatever its length. The default queue is the most urgent non-empty one (all dossiers when searching).
+    """
+    now = timezone.now()
+    queues = queues if queues is not None else queues_for(user)
+    visible = referral_list_visible(user=user) if base is None else base
+    filters = {
+        "file": choice(queue.code for queue in queues),
+        "q": text(200),
+        "urgence": choice(Urgency.values),
+        "etat": choice(Status.values),
+    }
+    if referral_policy.filters_by_evaluator(user):
+        filters["evaluatrice"] = integer
+    if referral_policy.filters_by_cidff(user):
+        filters["cidff"] = integer
+    listing = Listing(params, sorts=QUEUE_SORTS, default_sort="urgence", filters=filters)
+
+    narrowed = Q()
+    if listing.get("q"):
+        narrowed &= referral_text_q(user=user, text=listing.get("q"))
+    for name, field in FILTER_FIELDS.items():
+        if listing.get(name) is not None:
+            narrowed &= Q(**{field: listing.get(name)})
+    matching = visible.filter(narrowed)
+
+    matches = {queue.code: queue_q(queue, user=user, now=now, among=queues) for queue in queues}
+    totals = matching.aggregate(
+        **{f"n{index}": Count("pk", filter=matches[queue.code]) for index, queue in enumerate(queues)}
+    )
+    counts = {queue.code: totals[f"n{index}"] for index, queue in enumerate(queues)}
+
+    by_code = {queue.code: queue for queue in queues}
+    if listing.get("q") and ALL in by_code:
+        default = ALL
+    else:
+        default = next(
+            (queue.code for queue in queues if queue.may_default and counts[queue.code]),
+            next((queue.code for queue in queues if queue.may_default), queues[0].code),
+        )
+    listing.set_default("file", default)
+    queue = by_code[listing.get("file")]
+    listing.set_default_sort(queue.default_sort)
+
+    rows = listing.order(
+        matching.filter(matches[queue.code]).annotate(**{SINCE: queue.since()}).select_related("referrer_organisation")
+    )
+    page = listing.paginate(rows, count=counts[queue.code])
+    evaluators, cidffs = [], []
+    if "evaluatrice" in filters:
+        evaluators = [
+            (evaluator.pk, str(evaluator))
+            for evaluator in User.objects.filter(
+                role=Role.EVALUATOR, organisation_id=user.organisation_id, organisation__isnull=False
+            ).order_by("last_name", "first_name", "id")
+        ]
+    if "cidff" in filters:
+        organisations = Organisation.objects.filter(kind=OrganisationKind.CIDFF)
+        if user.role != Role.SUPERVISOR:
+            organisations = organisations.filter(jurisdiction_id=getattr(user.organisation, "jurisdiction_id", None))
+        cidffs = list(organisations.order_by("name").values_list("pk", "name"))
+    return WorkQueues(
+        queues=[
+            {
+                "queue": item,
+                "count": counts[item.code],
+                "url": listing.url(file=item.code, sort=None),
+                "current": item.code == queue.code,
+            }
+            for item in queues
+        ],
+        queue=queue,
+        listing=listing,
+        page=page,
+        searching=bool(listing.get("q")),
+        evaluators=evaluators,
+        cidffs=cidffs,
+    )

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind, Role, User
+from accounts.services import user_function_set
 from audit.services import audit_record
 from core.exceptions import Conflict, Forbidden, NotFound
 from core.files import check_upload_size, delete_private, read_private, sniff_content_type, store_private
@@ -164,7 +165,20 @@ def referral_missing_fields(referral: Referral) -> dict[str, str]:
     return errors
 
 
-# --- notifications -------------------------------------------------------------
+def referral_transmit_problems(*, data: dict) -> dict[str, str]:
+    """What would stop a dossier holding `data` (the shape of referral_create, possibly partial) from being
+    transmitted: the checks of referral_submit, made on the posted values before anything is saved, so that
+    the signalement form shows every missing field in one round (French messages by field)."""
+    author = dict(data.get("author") or {})
+    referral = Referral(
+        victim=_jsonable(dict(data.get("victim") or {})),
+        author=_jsonable(author),
+        author_relationship=author.get("relationship") or "",
+        cohabiting=data.get("cohabiting"),
+        facts=data.get("facts") or "",
+        victim_informed=bool(data.get("victim_informed")),
+    )
+    return referral_missing_fields(referral)
 
 
 # --- drafts -------------------------------------------------------------------------------------
@@ -190,6 +204,8 @@ def referral_create(*, user: User, data: dict) -> Referral:
         CaseEvent.objects.create(referral=referral, actor=user, action="create", to_status=Status.DRAFT)
         perms.grant(actor=user, referral=referral, perms=[VIEW, CHANGE], holder=user)
         audit_record(actor=user, action="referral.create", obj=referral)
+        # her first signalement tells Vigie her function: proposed on the next ones
+        user_function_set(user=user, function=referral.referrer_function, only_if_unset=True)
     return referral
 
 

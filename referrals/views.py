@@ -5,12 +5,9 @@ disclosed), Forbidden → 403, Conflict → 409. Views that can show an error ne
 ValidationError (and Conflict) themselves and render the page again with the bound form.
 """
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,11 +19,12 @@ from core.exceptions import Conflict, PayloadTooLarge, UnsupportedFileType
 from core.web import add_service_errors, run_page_action, service_errors
 from referrals import selectors, services
 from referrals.api import document_response
-from referrals.forms import DocumentForm, DuplicateAnswerForm, ReferralEditor, SearchForm
+from referrals.forms import DocumentForm, DuplicateAnswerForm, ReferralEditor
 from referrals.models import DuplicateVerdict
 from referrals.pages import DOSSIER_ACTIONS, dossier_page
 from referrals.policies import referral_policy
 from referrals.workflow import Status
+from referrals.worklists import work_queue_context
 
 PAGE_SIZE = 25
 
@@ -44,64 +42,62 @@ def home(request):
 @login_required
 @require_GET
 def referral_list(request):
+    """The dossiers by work queue (what to do next), searched, filtered, sorted and paginated — all in the URL."""
     user = request.user
-    closed = referral_policy.is_coordinator(user) and request.GET.get("vue") == "clos"
-    visible = selectors.referral_list_visible(user=user)
-    if referral_policy.is_coordinator(user):
-        if closed:
-            title, referrals = "Dossiers clôturés", visible.filter(status=Status.CLOSED).order_by("-closed_at", "-id")
-        else:
-            title, referrals = "Dossiers reçus", selectors.referral_inbox(user=user)
-    elif referral_policy.is_referrer(user):
-        title, referrals = "Mes signalements", visible.order_by("-id")
-    elif user.role == Role.EVALUATOR:
-        title, referrals = "Mes dossiers", visible.order_by("-urgency", "submitted_at", "id")
-    else:
-        title, referrals = "Dossiers", visible.order_by("-id")
-    search = SearchForm(request.GET)
-    text = search.cleaned_data["q"].strip() if search.is_valid() else ""
-    if text:
-        match = selectors.referral_search_q(text)
-        referrals = referrals.none() if match is None else referrals.filter(match)
-    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_record(actor=user, action="referral.search" if text else "referral.list")
-    kept = {key: value for key, value in (("vue", "clos" if closed else ""), ("q", text)) if value}
-    context = {
-        "title": title,
-        "page": page,
-        "closed_view": closed,
-        "is_referrer": referral_policy.is_referrer(user),
-        "is_coordinator": referral_policy.is_coordinator(user),
-        "search": search,
-        "searching": bool(text),
-        "page_query": f"{urlencode(kept)}&" if kept else "",
-    }
-    return render(request, "referrals/list.html", context)
+    board = selectors.referral_work_queues(user=user, params=request.GET)
+    audit_record(actor=user, action="referral.search" if board.searching else "referral.list")
+    return render(request, "referrals/list.html", work_queue_context(request, board, title="Dossiers"))
 
 
 # --- the signalement form (drafts) ----------------------------------------------------------------
 
 
-def _render_form(request, editor, *, referral=None, status=200, saved_but_not_sent=False):
+def _render_form(request, editor, *, referral=None, status=200, transmitting=False):
     context = {
         "editor": editor,
         "form": editor.form,
         "referral": referral,
         "form_action": reverse("referral-edit", args=[referral.pk]) if referral else reverse("referral-create"),
         "error_summary": editor.error_summary(),
-        "saved_but_not_sent": saved_but_not_sent,
+        "transmitting": transmitting,
     }
     return render(request, "referrals/form.html", context, status=status)
 
 
-def _after_save(request, editor, referral):
-    """The draft is saved: transmit it if asked, else go back to it."""
-    if "transmettre" in request.POST:
+def _save(request, editor, *, referral=None):
+    """Validate everything at once — the form, and for "Transmettre" the service's completeness checks on what
+    was posted — then save and transmit, or show the form again with every error (nothing saved)."""
+    transmitting = "transmettre" in request.POST
+    valid = editor.is_valid()
+    if transmitting:
+        problems = services.referral_transmit_problems(data=editor.payload())
+        editor.add_transmit_problems(problems)
+        valid = valid and not problems
+    if valid:
         try:
-            services.referral_submit(user=request.user, referral_id=referral.pk)
+            if referral is None:
+                referral = services.referral_create(user=request.user, data=editor.payload())
+            else:
+                referral = services.referral_update(user=request.user, referral_id=referral.pk, data=editor.payload())
         except ValidationError as exc:
             editor.add_service_errors(exc)
-            return _render_form(request, editor, referral=referral, status=400, saved_but_not_sent=True)
+        else:
+            return _after_save(request, referral, transmitting=transmitting)
+    return _render_form(request, editor, referral=referral, status=400, transmitting=transmitting)
+
+
+def _after_save(request, referral, *, transmitting):
+    """The draft is saved: transmit it if asked; then always a redirect (a reload never posts the form again)."""
+    if transmitting:
+        try:
+            services.referral_submit(user=request.user, referral_id=referral.pk)
+        except ValidationError as exc:  # a check made under the lock (e.g. the CIDFF closed meanwhile)
+            messages.error(
+                request,
+                f"Le brouillon {referral.reference} est enregistré mais n'a pas été transmis : "
+                + " ".join(exc.messages),
+            )
+            return redirect("referral-edit", pk=referral.pk)
         messages.success(request, f"Signalement {referral.reference} transmis au {referral.cidff.name}.")
         return redirect("referral-detail", pk=referral.pk)
     messages.success(request, f"Brouillon {referral.reference} enregistré.")
@@ -115,16 +111,8 @@ def referral_create(request):
     if not referral_policy.is_referrer(request.user):
         raise PermissionDenied("Seul un professionnel référent peut créer un signalement.")
     if request.method == "POST":
-        editor = ReferralEditor(request.POST)
-        if editor.is_valid():
-            try:
-                referral = services.referral_create(user=request.user, data=editor.payload())
-            except ValidationError as exc:
-                editor.add_service_errors(exc)
-            else:
-                return _after_save(request, editor, referral)
-        return _render_form(request, editor, status=400)
-    return _render_form(request, ReferralEditor())
+        return _save(request, ReferralEditor(request.POST))
+    return _render_form(request, ReferralEditor(function=request.user.function))
 
 
 @login_required
@@ -140,15 +128,7 @@ def referral_edit(request, pk):
     if referral.status != Status.DRAFT:
         raise Conflict("Un signalement transmis ne se modifie plus.")
     if request.method == "POST":
-        editor = ReferralEditor(request.POST, referral=referral)
-        if editor.is_valid():
-            try:
-                referral = services.referral_update(user=request.user, referral_id=pk, data=editor.payload())
-            except ValidationError as exc:
-                editor.add_service_errors(exc)
-            else:
-                return _after_save(request, editor, referral)
-        return _render_form(request, editor, referral=referral, status=400)
+        return _save(request, ReferralEditor(request.POST, referral=referral), referral=referral)
     return _render_form(request, ReferralEditor(referral=referral), referral=referral)
 
 

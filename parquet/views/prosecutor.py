@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +24,6 @@ from parquet.models import (
 )
 from parquet.views.common import (
     DOCUMENT_SLUGS,
-    PAGE_SIZE,
     back_to_dossier,
     conflict_page,
     decision_rows,
@@ -34,6 +32,7 @@ from parquet.views.common import (
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services
 from referrals.policies import referral_policy
+from referrals.worklists import work_queue_context
 
 
 def _report_summary(evaluation) -> dict:
@@ -65,19 +64,21 @@ def _report_summary(evaluation) -> dict:
 @login_required
 @require_GET
 def decision_inbox(request):
-    """Reports waiting for this prosecutor's decision: urgent first, then the longest waiting."""
+    """The parquet's work queues: reports to decide (urgent first, then the longest waiting), phones reserved,
+    measures running, deadlines near — searched, filtered, sorted and paginated like the dossier list."""
     user = request.user
     if not referral_policy.is_prosecutor(user):
         raise PermissionDenied("Cette page est celle du parquet.")
-    referrals = selectors.decision_inbox(user=user)
-    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
-    evaluations = Evaluation.objects.filter(
-        pk__in=[referral.last_evaluation_id for referral in page.object_list if referral.last_evaluation_id]
-    ).select_related("instrument")
-    by_id = {evaluation.pk: evaluation for evaluation in evaluations}
+    board = referral_selectors.referral_work_queues(user=user, params=request.GET)
+    referrals = list(board.page.object_list)
+    latest = {}
+    for evaluation in cidff_selectors.evaluations_sent_latest_first(
+        Evaluation.objects.filter(referral__in=referrals)
+    ).select_related("instrument"):
+        latest.setdefault(evaluation.referral_id, evaluation)
     rows = []
-    for referral in page.object_list:
-        evaluation = by_id.get(referral.last_evaluation_id)
+    for referral in referrals:
+        evaluation = latest.get(referral.pk)
         level = evaluation and (evaluation.final_level or evaluation.computed_level)
         rows.append(
             {
@@ -87,19 +88,33 @@ def decision_inbox(request):
                 "level_label": level_label(evaluation.instrument.definition, level) if level else "",
             }
         )
-    audit_record(actor=user, action="decision.inbox")
-    return render(request, "parquet/web/inbox.html", {"page": page, "rows": rows})
+    audit_record(actor=user, action="referral.search" if board.searching else "decision.inbox")
+    context = work_queue_context(request, board, title="Rapports à décider") | {"rows": rows}
+    return render(request, "parquet/web/inbox.html", context)
 
 
-def _render_decision(request, referral, *, form=None, errors=(), status=200):
+def _render_decision(request, referral, *, form=None, errors=(), status=200, step="", recap=None):
+    """The decision page. Its form has three steps, without JavaScript: choose the outcome (a GET form, so the
+    address says which one), fill only that outcome's fields, then read the recap and sign (nothing is signed
+    before). `step`: "choose", "fill" or "confirm" ("" picks from the form)."""
     user = request.user
     evaluation = latest_sent(user, referral)
     outcomes = selectors.expected_outcomes(referral, evaluation)
     if outcomes and form is None:
+        proposed = request.GET.get("outcome", "")
         form = DecisionForm(outcomes=outcomes, evaluation=evaluation, referral=referral)
+        form.initial["outcome"] = proposed
+        if proposed and not form.chosen():
+            errors = [*errors, "Cette décision n'est pas possible : choisissez parmi celles proposées."]
+    if form is not None and not step:
+        step = "fill" if form.chosen() else "choose"
     context = {
         "referral": referral,
         "form": form if outcomes or form is not None else None,
+        "step": step,
+        "chosen_fields": form.chosen_fields() if form is not None else [],
+        "chosen_label": dict(Outcome.choices).get(form.chosen(), "") if form is not None else "",
+        "recap": recap,
         "summary": _report_summary(evaluation) if evaluation else None,
         "decisions": decision_rows(user, referral),
         "action_errors": list(errors),
@@ -110,11 +125,23 @@ def _render_decision(request, referral, *, form=None, errors=(), status=200):
     return render(request, "parquet/web/decision.html", context, status=status)
 
 
+def _put_service_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for key, errors in exc.message_dict.items():
+            field = form.service_field(key)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @service_errors
 def decision_page(request, pk):
-    """The last report sent on the dossier, the decision form when one is expected, the decisions taken."""
+    """The last report sent on the dossier, the decision form when one is expected, the decisions taken.
+
+    POST without `signer`: every check of the service, nothing written, then the recap to confirm (200), or the
+    outcome's fields again with their errors (400); `modifier` goes back to the fields; `signer` signs (302)."""
     user = request.user
     if request.method == "GET":
         referral = referral_services.referral_read(user=user, referral_id=pk)  # 404 first; journaled
@@ -131,19 +158,19 @@ def decision_page(request, pk):
         message = f"Aucune décision n'est attendue : le dossier est « {referral.get_status_display()} »."
         return _render_decision(request, referral, errors=[message], status=409)
     form = DecisionForm(request.POST, outcomes=outcomes, evaluation=evaluation, referral=referral)
+    if "modifier" in request.POST:
+        return _render_decision(request, referral, form=form, step="fill" if form.chosen() else "choose")
     if form.is_valid() and not referral.evaluations.filter(pk=form.cleaned_data["evaluation"]).exists():
         form.add_error(None, "Ce rapport n'appartient pas à ce dossier : rechargez la page.")
     if not form.is_valid():
         return _render_decision(request, referral, form=form, status=400)
     try:
+        if "signer" not in request.POST:
+            recap = services.decision_check(user=user, **form.service_arguments())
+            return _render_decision(request, referral, form=form, step="confirm", recap=recap)
         decision = services.decision_create(user=user, **form.service_arguments())
     except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for key, errors in exc.message_dict.items():
-                field = form.service_field(key)
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc.messages)
+        _put_service_errors(form, exc)
         return _render_decision(request, referral, form=form, status=400)
     except Conflict as exc:
         referral = referral_selectors.referral_get_visible(user=user, referral_id=pk)

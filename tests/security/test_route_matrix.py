@@ -528,6 +528,7 @@ DRAFT, FINALIZED, VALIDATED = (
     (lambda who, obj, status=status: obj.status == status, 409) for status in ("draft", "finalized", "validated")
 )
 AMENDABLE = (lambda who, obj: obj.status in ("finalized", "validated"), 409)
+RETURNABLE = (lambda who, obj: obj.status in ("finalized", "validated"), 409)  # validated too, until sent
 REPORT = rule(EVALUATION_SEEN, (lambda who, obj: not obj.sent or obj.ready, 409), ok=200)
 
 EVALUATION_ROWS = [
@@ -545,7 +546,7 @@ EVALUATION_ROWS = [
         "evaluation-action",
         "post",
         "evaluation",
-        rule(EVALUATION_SEEN, SECOND_READ, FINALIZED, ok=302),
+        rule(EVALUATION_SEEN, SECOND_READ, RETURNABLE, ok=302),
         {"action": "renvoyer"},
         body=lambda obj: {"renvoyer-comment": "Reprendre la section Auteur."},
     ),
@@ -602,7 +603,7 @@ EVALUATION_ROWS = [
         "api-evaluation-send-back",
         "post",
         "evaluation",
-        rule(EVALUATION_SEEN, SECOND_READ, FINALIZED, ok=200),
+        rule(EVALUATION_SEEN, SECOND_READ, RETURNABLE, ok=200),
         body=lambda obj: {"comment": "Reprendre la section Auteur."},
     ),
     Row("api-evaluation-send", "post", "evaluation", rule(EVALUATION_SEEN, SECOND_READ, VALIDATED, ok=200)),
@@ -968,7 +969,7 @@ def matrix(world, make_referral, make_evaluation, decided, active, stock, api, m
                     "other_cidff": other_cidff[d.cidff].pk,
                     "starts": key in ("evaluation", "info_requested"),
                     "decision": decision
-                    and {"evaluation": decision[0].pk, "outcome": decision[1], "duration_months": "6"},
+                    and {"evaluation": decision[0].pk, "outcome": decision[1], "duration_months": "6", "signer": "1"},
                     "stock_device": stock[1].pk,
                     "has_period": period is not None,
                     "period_active": period is not None and key in ("active", "reevaluation"),

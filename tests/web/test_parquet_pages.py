@@ -35,10 +35,10 @@ def decision_url(referral_id):
     return reverse("decision-page", args=[referral_id])
 
 
-def decide(client, evaluation, outcome, **fields):
-    return client.post(
-        decision_url(evaluation.referral_id), {"evaluation": evaluation.pk, "outcome": outcome, **fields}
-    )
+def decide(client, evaluation, outcome, *, sign=True, **fields):
+    """The decision form's last step: `sign` confirms the recap (the "Signer la décision" button)."""
+    data = {"evaluation": evaluation.pk, "outcome": outcome, **fields}
+    return client.post(decision_url(evaluation.referral_id), {**data, "signer": "1"} if sign else data)
 
 
 def handover_data(device, **overrides):
@@ -90,7 +90,7 @@ def test_a_reevaluation_waits_in_the_inbox_only_while_its_renewal_report_is_unde
     attribution = active(handover_date=days_ago(170))
     referral = attribution.referral
     client = api(users["prosecutor_nanterre"])
-    inbox = reverse("decision-inbox")
+    inbox = reverse("decision-inbox") + "?file=a-decider"
     services.measure_start_reevaluation(user=users["coord_sud"], referral_id=referral.pk)
     assert referral.reference not in text(client.get(inbox))  # the CIDFF is re-evaluating
     evaluator, coordinator = users["eval1_sud"], users["coord_sud"]
@@ -122,12 +122,69 @@ def test_the_decision_page_summarises_the_report_and_offers_the_initial_outcomes
     for outcome in ("granted", "refused", "info_requested", "reserved"):
         assert f'value="{outcome}"' in html
     assert 'value="renewed"' not in html and 'value="ended"' not in html
-    assert "Question posée au CIDFF" in html
-    assert '<option value="6" selected>6 mois</option>' in html
-    assert "(OPPI)" in html
-    release = evaluation.referral.author_release_date
-    assert f'name="reserved_until" value="{release.isoformat()}"' in html
     assert_csp_safe(raw_text(response))
+    # the first step only chooses the outcome; the second shows that outcome's fields only
+    assert 'method="get"' in html and 'name="reasoning"' not in html and 'name="duration_months"' not in html
+    client = api(users["prosecutor_nanterre"])
+    html = text(client.get(decision_url(evaluation.referral_id), {"outcome": "granted"}))
+    assert '<option value="6" selected>6 mois</option>' in html and "(OPPI)" in html
+    assert 'name="reasoning"' in html and "Question posée au CIDFF" not in html and 'name="reserved_until"' not in html
+    html = text(client.get(decision_url(evaluation.referral_id), {"outcome": "info_requested"}))
+    assert (
+        "Question posée au CIDFF" in html and 'name="duration_months"' not in html and 'id="id_reasoning"' not in html
+    )
+    html = text(client.get(decision_url(evaluation.referral_id), {"outcome": "reserved"}))
+    release = evaluation.referral.author_release_date
+    assert f'name="reserved_until" value="{release.isoformat()}"' in html and 'name="duration_months"' not in html
+    html = text(client.get(decision_url(evaluation.referral_id), {"outcome": "refused"}))
+    assert 'id="id_reasoning"' in html and "Obligatoire pour cette décision." in html
+    assert 'name="duration_months"' not in html and 'name="reserved_until"' not in html
+    response = client.get(decision_url(evaluation.referral_id), {"outcome": "renewed"})
+    assert "Cette décision n'est pas possible" in text(response) and 'method="get"' in text(response)
+
+
+def test_nothing_is_signed_before_the_recap_is_confirmed(api, users, make_evaluation):
+    evaluation = make_evaluation("sent")
+    client = api(users["prosecutor_nanterre"])
+    response = decide(client, evaluation, "granted", sign=False, duration_months="4", reasoning="Danger grave.")
+    html = text(response)
+    assert response.status_code == 200
+    assert not Decision.objects.exists()
+    assert Referral.objects.get(pk=evaluation.referral_id).status == "report_sent"
+    assert "Vérifiez avant de signer" in html and "Attribution" in html and "4 mois" in html
+    assert "Danger grave." in html
+    assert 'name="signer"' in html and 'name="modifier"' in html
+    assert 'type="hidden" name="duration_months" value="4"' in html
+    assert_csp_safe(raw_text(response))
+
+    # "Modifier" goes back to the outcome's fields, as typed; still nothing signed
+    response = decide(
+        client, evaluation, "granted", sign=False, duration_months="4", reasoning="Danger grave.", modifier="1"
+    )
+    html = text(response)
+    assert response.status_code == 200 and '<option value="4" selected>4 mois</option>' in html
+    assert "Vérifiez avant de signer" not in html and not Decision.objects.exists()
+
+    # a bad input never reaches the recap
+    response = decide(client, evaluation, "refused", sign=False, reasoning="")
+    assert response.status_code == 400 and "La motivation est obligatoire pour cette décision." in text(response)
+    assert "Vérifiez avant de signer" not in text(response) and not Decision.objects.exists()
+
+    response = decide(client, evaluation, "granted", duration_months="4", reasoning="Danger grave.")
+    assert response.status_code == 302
+    assert Decision.objects.get().duration_months == 4
+
+
+def test_a_reservation_recap_shows_its_date(api, users, make_evaluation):
+    evaluation = make_evaluation("sent")
+    release = evaluation.referral.author_release_date
+    html = text(
+        decide(
+            api(users["prosecutor_nanterre"]), evaluation, "reserved", sign=False, reserved_until=release.isoformat()
+        )
+    )
+    assert "Téléphone réservé jusqu'au" in html and release.strftime("%d/%m/%Y") in html
+    assert not Decision.objects.exists()
 
 
 def test_the_prosecutor_grants_through_the_form_then_reads_the_signed_decision(api, users, make_evaluation):
@@ -500,11 +557,14 @@ def test_the_operator_lists_active_beneficiaries_and_reads_the_sheet_only(api, u
     assert response.status_code == 200
     assert referral.victim["last_name"] in html and referral.author["last_name"] in html
     assert referral.victim["safe_contact"] in html and attribution.device.phone_number in html
+    # of the evaluation, the retained level only (coloured and written), and the geolocation consent
+    assert '<dt>Niveau de danger retenu</dt><dd><span class="level level--severe">Danger grave</span></dd>' in html
+    assert "<dt>Géolocalisation</dt>" in html
     for secret in (
         NARRATIVE,
-        "Danger grave",
-        "Niveau",
+        "Niveau calculé",
         "Score",
+        "Danger élevé",
         "Motivation secrète du parquet.",
         referral.facts,
         "Préconisations",
