@@ -6,6 +6,7 @@ fails, so that what was typed stays on the page with its errors.
 """
 
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.formats import date_format
 
 from core.web import PageAction, parse_iso_date
@@ -245,6 +246,8 @@ def dossier_page(request, referral, *, bound=None, errors=(), status=200, panel=
         "action_errors": list(errors),
         "failed_form": failed and {"anchor": f"form-{failed}", "title": FORM_TITLES[failed]},
     }
+    if request.method == "POST":  # a failed action: the page is the dossier's, and says so (see base.html)
+        context["canonical_url"] = reverse("referral-detail", args=[referral.pk])
     if not referral_policy.may_read_content(user, referral):
         # once it has left her, the referrer sees status, acknowledgement, closure and the outcome notice only
         context["steps"] = _steps(referral)

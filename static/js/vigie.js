@@ -7,5 +7,10 @@
     if (summary) {
       summary.focus();
     }
+    // A failed action is answered at its own address: show the dossier's, so a reload never posts it again.
+    var canonical = document.querySelector("link[rel=canonical][data-replace-url]");
+    if (canonical && window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", canonical.getAttribute("href"));
+    }
   });
 })();

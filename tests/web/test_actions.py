@@ -126,6 +126,10 @@ def test_the_coordinator_transfers_with_a_reason(api, users, make_referral):
     response = act(client, referral, "transfer", {"cidff": users["coord_nord"].organisation_id, "reason": ""})
     assert response.status_code == 400
     assert "Indiquez le motif du transfert." in text(response)
+    # answered at the action's address, the page shows the dossier's (vigie.js): a reload does not post again
+    dossier = reverse("referral-detail", args=[referral.pk])
+    assert f'<link rel="canonical" href="{dossier}" data-replace-url>' in response.content.decode()
+    assert "data-replace-url" not in client.get(dossier).content.decode()
 
     response = act(
         client, referral, "transfer", {"cidff": users["coord_nord"].organisation_id, "reason": "Autre secteur."}
