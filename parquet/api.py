@@ -127,7 +127,10 @@ class AttributionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return AttributionSerializer
 
     def get_queryset(self):
-        return selectors.attribution_list_visible(user=self.request.user).order_by("-id")
+        attributions = selectors.attribution_list_visible(user=self.request.user).order_by("-id")
+        if attribution_policy.is_operator(self.request.user):
+            attributions = attributions.prefetch_related(selectors.sent_evaluations_prefetch())
+        return attributions
 
     def retrieve(self, request, pk=None):
         attribution = selectors.attribution_get_visible(user=request.user, attribution_id=pk)

@@ -1,6 +1,6 @@
 """Who sees which decision, phone, attribution and alert — one SQL query each, on the grant tables."""
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models import Value as V
 from django.db.models.functions import Replace
 
@@ -175,10 +175,19 @@ def sheet_list_visible(*, user, phone: str = "") -> QuerySet[Attribution]:
     return attributions.select_related("referral", "device")
 
 
+def sent_evaluations_prefetch(prefix: str = "referral__") -> Prefetch:
+    """A list of sheets reads every retained level in one query (`retained_danger_level` uses it)."""
+    sent = evaluations_sent_latest_first(Evaluation.objects.select_related("instrument"))
+    return Prefetch(f"{prefix}evaluations", queryset=sent, to_attr="sent_evaluations")
+
+
 def retained_danger_level(*, referral) -> dict | None:
     """{code, label}: the level retained by the last sent evaluation (its final level) — the only part of an
     evaluation the operator's beneficiary sheet shows; None before any sent evaluation."""
-    evaluation = evaluations_sent_latest_first(referral.evaluations.select_related("instrument")).first()
+    sent = getattr(referral, "sent_evaluations", None)  # prefetched by a list
+    if sent is None:
+        sent = evaluations_sent_latest_first(referral.evaluations.select_related("instrument"))[:1]
+    evaluation = next(iter(sent), None)
     if evaluation is None or not evaluation.final_level:
         return None
     try:

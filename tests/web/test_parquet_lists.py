@@ -124,3 +124,19 @@ def test_the_operator_list_query_count_does_not_grow_with_the_page(api, users, s
     active(device=stock[1])
     active(device=stock[2])
     assert queries() == few
+
+
+def test_the_operator_api_list_query_count_does_not_grow_with_the_page(api, users, stock, active):
+    client = api(users["operator"])
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get("/api/v1/attributions/").json()
+        assert all(row["danger_level"] for row in body["results"])  # the retained level, read in the same queries
+        return len(captured)
+
+    active(device=stock[0])
+    few = queries()
+    active(device=stock[1])
+    active(device=stock[2])
+    assert queries() == few
