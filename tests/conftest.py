@@ -71,10 +71,12 @@ def pytest_report_header(config):
     return f"vigie clock: {instant.isoformat()} ({instant:%A %d %B %Y, %H:%M} Europe/Paris), from {origin}"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """`dates` by path (DATE_SENSITIVE); `integration` for every test that starts real Celery processes.
 
     Those share the tests' Redis database (emptied by each): under xdist they all run in one worker, in turn.
+    First among the hooks: xdist's `loadgroup` reads the `xdist_group` marker in its own modifyitems hook.
     """
     for item in items:
         path = Path(item.path).resolve()
@@ -160,12 +162,15 @@ def api(db):
 
 
 @pytest.fixture
-def broker_url():
+def broker_url(request):
     """The tests' own Redis database, emptied first (fails loudly if Redis is down).
 
     `make test` sets CELERY_BROKER_URL for the whole run: Celery builds its connection pools
-    once, so the broker cannot be switched in the middle of a test session.
+    once, so the broker cannot be switched in the middle of a test session. Under xdist, a test
+    outside the shared group would race another worker's processes on that database: refused.
     """
+    if request.config.getoption("loadgroup", False) and not request.node.nodeid.endswith("@celery-broker"):
+        pytest.fail("Ce test lance des processus Celery hors du groupe xdist « celery-broker ».")
     url = django_settings.CELERY_BROKER_URL
     if not url.startswith("redis://"):
         pytest.fail("Les tests d'intégration Celery exigent CELERY_BROKER_URL=redis://… : lancez `make test`.")
