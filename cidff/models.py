@@ -116,6 +116,8 @@ class Evaluation(models.Model):
     created_at = models.DateTimeField("créée le", default=timezone.now)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
     finalized_at = models.DateTimeField("finalisée le", null=True, blank=True)
+    # Set when the second reading sends the evaluation back, cleared when it is finalised again.
+    returned_at = models.DateTimeField("renvoyée le", null=True, blank=True)
     validated_at = models.DateTimeField("validée le", null=True, blank=True)
     validated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

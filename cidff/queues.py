@@ -1,10 +1,8 @@
 """The work queues only the evaluations can tell (registered into referrals.queues by CidffConfig.ready)."""
 
-from django.db.models import CharField, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from accounts.models import Role
-from audit.models import AccessEvent
 from cidff.models import OPEN_EVALUATION_STATUSES, Evaluation, EvaluationKind, EvaluationStatus
 from referrals.queues import COORDINATION, Queue, status_since
 from referrals.workflow import Status
@@ -16,16 +14,9 @@ def _evaluations(**filters):
     return Evaluation.objects.filter(referral=OuterRef("pk"), **filters)
 
 
-def _returned():
-    """Draft evaluations the second reading sent back (the journal keeps the return; its reason stays encrypted)."""
-    returns = AccessEvent.objects.filter(
-        action="evaluation.return", object_type="evaluation", object_id=Cast(OuterRef("pk"), CharField())
-    )
-    return Evaluation.objects.filter(status=EvaluationStatus.DRAFT).filter(Exists(returns))
-
-
 def _returned_q(user, now):
-    return Q(Exists(_returned().filter(referral=OuterRef("pk"))))
+    """Draft evaluations the second reading sent back, not yet finalised again."""
+    return Q(Exists(_evaluations(status=EvaluationStatus.DRAFT, returned_at__isnull=False)))
 
 
 def _to_evaluate_q(user, now):
@@ -44,17 +35,6 @@ def _in_progress_q(user, now):
 
 def _open_since(field):
     return lambda: Subquery(_evaluations(status__in=OPEN_EVALUATION_STATUSES).values(field)[:1])
-
-
-def _returned_since():
-    last_return = AccessEvent.objects.filter(
-        action="evaluation.return", object_type="evaluation", object_id=Cast(OuterRef("pk"), CharField())
-    ).order_by("-id")
-    return Subquery(
-        _evaluations(status=EvaluationStatus.DRAFT)
-        .annotate(returned_at=Subquery(last_return.values("created_at")[:1]))
-        .values("returned_at")[:1]
-    )
 
 
 QUEUES = [
@@ -85,7 +65,7 @@ QUEUES = [
         "Renvoyées",
         EVALUATOR,
         _returned_q,
-        _returned_since,
+        _open_since("returned_at"),
         "Renvoyée depuis",
         priority=10,
         description="Évaluations que la seconde lecture vous a renvoyées, à reprendre.",

@@ -128,6 +128,7 @@ class EvaluationSerializer(EvaluationListSerializer):
             "narrative",
             "recommendation",
             "returned_comment",
+            "returned_at",
             "score",
             "computed_level",
             "incomplete",

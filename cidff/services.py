@@ -306,7 +306,7 @@ def evaluation_finalize(*, user: User, evaluation_id) -> Evaluation:
         evaluation.computed_level = score.level
         evaluation.final_level = evaluation.judgement or score.level
         evaluation.incomplete = score.incomplete
-        evaluation.returned_comment = ""
+        evaluation.returned_comment, evaluation.returned_at = "", None
         evaluation.save()
         audit_record(actor=user, action="evaluation.finalize", obj=evaluation)
         hooks.tell(
@@ -331,7 +331,7 @@ def evaluation_return(*, user: User, evaluation_id, comment: str) -> Evaluation:
         previous = evaluation.status
         evaluation.status = EvaluationStatus.DRAFT
         evaluation.validated_by, evaluation.validated_at = None, None
-        evaluation.returned_comment = comment
+        evaluation.returned_comment, evaluation.returned_at = comment, timezone.now()
         evaluation.finalized_at = None
         evaluation.score_weighted = evaluation.score_red = evaluation.score_unknown = None
         evaluation.computed_level = evaluation.final_level = ""

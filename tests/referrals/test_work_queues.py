@@ -95,6 +95,10 @@ def test_the_evaluator_queues(users, make_referral, make_evaluation):
     assert listed(evaluator, "file=a-evaluer") == [to_evaluate.reference]
     assert listed(evaluator, "file=en-cours") == [started.referral.reference]
     assert counts(users["eval2_sud"])["a-evaluer"] == 1
+    returned.refresh_from_db()
+    assert board(evaluator).page.object_list[0].since == returned.returned_at
+    cidff_services.evaluation_finalize(user=evaluator, evaluation_id=returned.pk)
+    assert counts(evaluator) == {"renvoyees": 0, "a-evaluer": 1, "en-cours": 2, "tous": 3}
 
 
 def test_the_referrer_queues(users, make_referral):
