@@ -426,6 +426,9 @@ def _render_read(request, evaluation, *, mode, bound=None, errors=(), status=200
         **_score_context(evaluation),
         **_eligibility_context(evaluation),
     }
+    if request.method == "POST":  # a failed action: the page is the evaluation's, and says so (see base.html)
+        page = "evaluation-review" if mode == "review" else "evaluation-edit"
+        context["canonical_url"] = reverse(page, args=[evaluation.pk])
     return render(request, "cidff/evaluation_review.html", context, status=status)
 
 

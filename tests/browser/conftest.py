@@ -112,6 +112,7 @@ class Visitor:
 class Tour:
     base_url: str
     browser: object
+    screenshots: Path  # var/screenshots/<test>/
     visitors: dict = field(default_factory=dict)
     violations: list = field(default_factory=list)
     overflows: list = field(default_factory=list)
@@ -166,8 +167,8 @@ class Tour:
                 )
         if screenshot:
             self.steps += 1
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / f"{self.steps:02d}-{step}.png"), full_page=True)
+            self.screenshots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(self.screenshots / f"{self.steps:02d}-{step}.png"), full_page=True)
         page.set_viewport_size({"width": NARROW_WIDTH, "height": DESKTOP["height"]})
         try:
             widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
@@ -207,12 +208,13 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def tour(request, live_server, world, chromium):
-    tour = Tour(base_url=live_server.url, browser=chromium)
+    tour = Tour(base_url=live_server.url, browser=chromium, screenshots=SCREENSHOTS / request.node.name)
+    shutil.rmtree(tour.screenshots, ignore_errors=True)  # this run's steps only, no failure left from a past one
     yield tour
     for visitor in tour.visitors.values():
         if getattr(request.node, "browser_failed", False):  # where each person was when the test failed
-            stem = SCREENSHOTS / f"echec-{visitor.name.split('@')[0]}"
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            stem = tour.screenshots / f"echec-{visitor.name.split('@')[0]}"
+            tour.screenshots.mkdir(parents=True, exist_ok=True)
             visitor.page.screenshot(path=f"{stem}.png", full_page=True)
             stem.with_suffix(".txt").write_text(visitor.page.url + "\n" + visitor.page.locator("body").aria_snapshot())
         visitor.page.context.close()

@@ -97,7 +97,7 @@ def evaluate(evaluator, referral, *, start: str = "Commencer l'évaluation", ste
     page.get_by_label(starts("Synthèse de l'évaluation")).fill("Menaces de mort et tentative d'étranglement.")
     page.get_by_label("Attribuer un téléphone grave danger").check()
     page.get_by_role("button", name="Finaliser l'évaluation").click()
-    page.get_by_text(re.compile("finalisée", re.I)).first.wait_for()
+    page.get_by_text("Évaluation finalisée :").wait_for()
     evaluator.check(f"{step}-finalisee")
 
 
@@ -165,8 +165,14 @@ def hand_over(coordinator, referral, number: str):
 
 
 def report_an_alert(operator, referral):
+    """Called from the beneficiary's own phone: the operator finds her sheet by that number."""
     page = operator.goto("/")
     operator.check("accueil-operateur")
+    page = operator.goto("/beneficiaires/")
+    page.get_by_role("searchbox", name="Numéro qui appelle").fill("+33 6 11 22 33 44")
+    page.get_by_role("button", name="Rechercher").click()
+    page.wait_for_url(re.compile(r"tel="))
+    operator.check("recherche-par-numero")
     page.get_by_role("link", name=f"Fiche bénéficiaire du dossier {referral.reference}").click()
     page.get_by_role("heading", name="Signaler une alerte").wait_for()
     operator.check("fiche-beneficiaire")
@@ -206,6 +212,24 @@ def record_return(coordinator, referral):
     coordinator.check("restitution-enregistree")
 
 
+def find_by_name(coordinator, referral):
+    """The coordination finds the dossier by the victim's name and birth date (blind index), from the list."""
+    page = coordinator.goto("/dossiers/")
+    page.get_by_label("Rechercher", exact=True).fill("LAMBERTINI Séraphine 12/04/1990")
+    page.get_by_role("button", name="Appliquer").click()
+    page.wait_for_url(re.compile(r"q="))
+    page.get_by_role("link", name=referral.reference).first.wait_for()
+    coordinator.check("recherche-par-nom")
+
+
+def look_around(visitor, role: str, pages: dict):
+    """The pages of every day beside the journey: each shown, checked by axe, at 768 px too."""
+    for step, path in pages.items():
+        page = visitor.goto(path)
+        page.get_by_role("heading", level=1).first.wait_for()
+        visitor.check(f"{role}-{step}")
+
+
 def test_the_whole_journey_in_a_browser(tour, users):
     referrer = tour.sign_in(users["referrer_ccas"])
     referrer.goto("/")
@@ -214,6 +238,7 @@ def test_the_whole_journey_in_a_browser(tour, users):
     assert referral.status == "submitted"
 
     coordinator = tour.sign_in(users["coord_sud"])
+    find_by_name(coordinator, referral)
     acknowledge_and_assign(coordinator, referral, "Amina Diallo")
 
     evaluator = tour.sign_in(users["eval1_sud"])
@@ -255,4 +280,65 @@ def test_the_whole_journey_in_a_browser(tour, users):
     record_return(coordinator, referral)
     referral.refresh_from_db()
     assert referral.status == "closed"
+
+    everyday = {"dossiers": "/dossiers/", "notifications": "/notifications/", "compte": "/compte/"}
+    look_around(referrer, "referent", everyday)
+    look_around(
+        coordinator,
+        "coordination",
+        {**everyday, "echeances": "/echeances/", "tableau-de-bord": "/tableau-de-bord/", "stock": "/telephones/"},
+    )
+    look_around(evaluator, "evaluatrice", everyday)
+    look_around(prosecutor, "parquet", {**everyday, "a-decider": "/rapports-a-decider/", "echeances": "/echeances/"})
+    look_around(operator, "operateur", {"beneficiaires": "/beneficiaires/", "compte": "/compte/"})
+    tour.assert_clean()
+
+
+def test_an_open_eligibility_point_never_strands_the_dossier(tour, users, make_evaluation):
+    """Cohabitation left « non précisé »: warned at finalisation and at the second reading, the validation is
+    refused at the dossier's address (a reload does not post again), the evaluation goes back to its evaluator
+    with the reason, and once corrected the report reaches the parquet."""
+    evaluation = make_evaluation("draft", eligibility={"cohabiting": None})
+    referral = evaluation.referral
+    blocked = "Précisez si la victime cohabite avec l'auteur."
+
+    evaluator = tour.sign_in(users["eval1_sud"])
+    page = evaluator.goto(f"/evaluations/{evaluation.pk}/")
+    page.get_by_role("heading", name="La transmission au parquet sera refusée").wait_for()
+    assert page.get_by_text(blocked).first.is_visible()
+    evaluator.check("finalisation-avertie")
+    page.get_by_role("button", name="Finaliser l'évaluation").click()
+    page.get_by_text("Évaluation finalisée :").wait_for()
+
+    coordinator = tour.sign_in(users["coord_sud"])
+    review = f"/evaluations/{evaluation.pk}/seconde-lecture/"
+    page = coordinator.goto(review)
+    page.get_by_role("heading", name="Validation impossible pour l'instant").wait_for()
+    coordinator.check("seconde-lecture-avertie")
+    page.get_by_role("button", name="Valider (seconde lecture)").click()
+    page.get_by_text("Validation refusée :").wait_for()
+    coordinator.check("validation-refusee")
+    page.wait_for_url(tour.base_url + review)  # the address is the second reading's, not the action's
+    page.reload()
+    page.get_by_role("heading", name="Validation impossible pour l'instant").wait_for()
+    assert page.get_by_text("Validation refusée :").count() == 0  # the reload read the page, posted nothing
+
+    page.get_by_text("Renvoyer à l'évaluatrice", exact=True).first.click()  # the <summary> opens the form
+    page.get_by_label(starts("Ce qui doit être repris")).fill("Précisez si la victime vit encore avec l'auteur.")
+    page.get_by_role("button", name="Renvoyer à l'évaluatrice").click()
+    page.get_by_text(f"Évaluation du dossier {referral.reference} renvoyée à").wait_for()
+
+    page = evaluator.goto("/")
+    page.get_by_role("link", name=referral.reference).first.click()
+    page.get_by_role("heading", name=f"Dossier {referral.reference}").wait_for()
+    page = evaluator.goto(f"/evaluations/{evaluation.pk}/")
+    page.get_by_role("heading", name="Évaluation renvoyée par la seconde lecture").wait_for()
+    evaluator.check("evaluation-renvoyee")
+    page.get_by_label(starts("Cohabitation avec l'auteur")).select_option(label="Non, ils ne vivent plus ensemble")
+    page.get_by_role("button", name="Finaliser l'évaluation").click()
+    page.get_by_text("Évaluation finalisée :").wait_for()
+
+    second_reading_and_transmit(coordinator, referral, step="apres-renvoi")
+    referral.refresh_from_db()
+    assert referral.status == "report_sent"
     tour.assert_clean()

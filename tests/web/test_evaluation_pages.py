@@ -281,6 +281,8 @@ def test_sending_back_needs_a_comment(api, users, finalized):
     response = act(client, finalized, "renvoyer", {"comment": "  "})
     assert response.status_code == 400
     assert "Expliquez ce qui doit être repris." in text(response)
+    # answered at the action's address, the page shows the second reading's (vigie.js): a reload does not post
+    assert f'<link rel="canonical" href="{review_url(finalized)}" data-replace-url>' in response.content.decode()
     finalized.refresh_from_db()
     assert finalized.status == "finalized"
 
