@@ -226,6 +226,9 @@ def celery_processes(broker_url, tmp_path):
     # Celery reads Django's CELERY_* settings under their namespaced names.
     overrides = {"CELERY_BROKER_URL": broker_url, "CELERY_TASK_ALWAYS_EAGER": False}
     previous = {key: celery_app.conf.get(key) for key in overrides}
+    # Bind every task first: close() also unregisters the app, and a tasks module imported afterwards would
+    # register with no app (NotRegistered when a test's service enqueues it).
+    celery_app.loader.import_default_modules()
     celery_app.conf.update(overrides)
     celery_app.close()  # drop connection pools built for the previous broker setting
     processes = CeleryProcesses(broker_url, tmp_path)
