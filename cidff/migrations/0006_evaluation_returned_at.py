@@ -16,7 +16,7 @@ def from_journal(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("cidff", "0005_addendum_eligibility_corrections"),
-        ("audit", "0003_append_only"),
+        ("audit", "0001_initial"),  # the journal as its first migration made it (action, object, date)
     ]
 
     operations = [
