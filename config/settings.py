@@ -230,9 +230,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions: 30 min idle (refreshed on each request), 12 h absolute, cookies locked down.
+# Sessions: 30 min idle (the expiry slides, written at most once a minute), 12 h absolute, cookies locked down.
 SESSION_COOKIE_AGE = env.int("VIGIE_SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # core.middleware.SessionLifetimeMiddleware slides the expiry instead:
+VIGIE_SESSION_REFRESH_SECONDS = env.int("VIGIE_SESSION_REFRESH_SECONDS", default=60)  # at most one write a minute
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 VIGIE_SESSION_ABSOLUTE_SECONDS = env.int("VIGIE_SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
 SESSION_COOKIE_HTTPONLY = True

@@ -5,6 +5,8 @@ import datetime
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
@@ -123,6 +125,19 @@ def test_idle_session_expires_after_30_minutes(client, users):
         assert client.get("/api/v1/auth/me/").status_code == 200
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=51)):
         assert client.get("/api/v1/auth/me/").status_code in (401, 403)
+
+
+def test_the_idle_expiry_slides_with_one_session_write_a_minute_at_most(client, users):
+    def session_writes(path="/api/v1/auth/me/"):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return [q["sql"] for q in queries if q["sql"].startswith('UPDATE "django_session"')]
+
+    sign_in(client, users["coord_sud"])
+    session_writes()
+    assert session_writes() == []  # within the minute: nothing written
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)):
+        assert len(session_writes()) == 1  # the expiry slides
 
 
 def test_session_ends_after_12_hours_even_when_active(client, users):
