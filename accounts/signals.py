@@ -7,13 +7,13 @@ from django.dispatch import receiver
 
 from accounts.sessions import session_closed, session_opened
 from audit.services import audit_record
-from core.middleware import SESSION_STARTED_KEY
+from core.middleware import SESSION_REFRESHED_KEY, SESSION_STARTED_KEY
 
 
 @receiver(user_logged_in, dispatch_uid="vigie_audit_login")
 def _logged_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
-        request.session[SESSION_STARTED_KEY] = int(time.time())
+        request.session[SESSION_STARTED_KEY] = request.session[SESSION_REFRESHED_KEY] = int(time.time())
         session_opened(user=user, session_key=request.session.session_key)
     audit_record(actor=user, action="login", obj=user)
 

@@ -151,7 +151,7 @@ def test_unreadable_yaml_is_refused():
 
 
 @pytest.mark.django_db
-def test_load_command_activates_a_new_grid_and_refuses_changes(tmp_path, capsys):
+def test_load_command_activates_a_new_grid_and_refuses_changes(world, tmp_path, capsys):
     call_command("load_instrument", str(DATA / "weighted-v1.yaml"))
     instrument = Instrument.objects.get(code="grille-ponderee-test")
     assert instrument.is_active and instrument.version == 1
