@@ -1,0 +1,135 @@
+"""`make bench` / `make bench-smoke`: fill (or reuse) the bench database, measure every line, write the report.
+
+The report goes to var/bench.md and var/bench.json. The full bench exits with status 1 when a target is
+missed; the smoke variant (a few thousand dossiers, a short load) proves the bench still runs end to end and
+fails only if it cannot run.
+"""
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from accounts.models import Role, User
+from demo.bench import lines
+from demo.bench.lines import Line
+from demo.bench.load import load_run
+from demo.bench.report import VERDICT, report_write
+from demo.bench.world import DOMAIN, bench_world
+from referrals.models import Referral
+
+LOAD_USERS = {
+    Role.CIDFF_COORDINATOR: 8,
+    Role.EVALUATOR: 16,
+    Role.PROSECUTOR: 8,
+    Role.REFERRER: 40,
+    Role.OPERATOR: 2,
+    Role.SUPERVISOR: 2,
+}
+MAX_P95_MS, MAX_P99_MS = 200, 500
+
+
+class Command(BaseCommand):
+    help = "Banc d'essai : remplit (ou réutilise) la base du banc, mesure chaque ligne, écrit var/bench.md."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dossiers", type=int, default=100_000)
+        parser.add_argument("--smoke", action="store_true", help="Variante courte : vérifie que le banc tourne.")
+        parser.add_argument("--repeat", type=int, default=7, help="Mesures par ligne (la médiane est retenue).")
+        parser.add_argument("--clients", type=int, default=50, help="Clients simultanés de la charge (locust).")
+        parser.add_argument("--seconds", type=int, default=60, help="Durée de la charge.")
+
+    def handle(self, *args, dossiers, smoke, repeat, clients, seconds, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("Le banc d'essai tourne sur PostgreSQL (DATABASE_URL=postgres://…/vigie_bench).")
+        world = bench_world(dossiers=dossiers, stdout=self.stdout)
+        cast = world.users
+        found = [
+            Line(
+                0,
+                f"Monde : {Referral.objects.count()} dossiers, {User.objects.count()} comptes",
+                f"{world.rows / world.seconds:.0f} lignes/s" if world.seconds else "réutilisé",
+                "—",
+                None,
+                f"{world.rows} lignes en {world.seconds:.0f} s" if world.seconds else "",
+            )
+        ]
+        clients_of = lines.Clients()
+        try:
+            for measure in (
+                lambda: lines.list_lines(cast, clients_of, repeat=repeat),
+                lambda: lines.filter_lines(cast, clients_of, repeat=repeat),
+                lambda: lines.detail_lines(cast, clients_of),
+                lambda: lines.pdf_lines(repeat=repeat),
+                lambda: lines.stats_lines(cast, clients_of, repeat=repeat),
+                lines.batch_lines,
+            ):
+                started = time.perf_counter()
+                measured = measure()
+                found += measured
+                for line in measured:
+                    self.stdout.write(f"  {line.number}. {line.name} : {line.figure} ({VERDICT[line.passed]})")
+                self.stdout.write(f"     ({time.perf_counter() - started:.1f} s)")
+        finally:
+            clients_of.close()
+        found += self._load(clients, seconds)
+        heading = f"Banc d'essai Vigie — {Referral.objects.count()} dossiers{' (fumée)' if smoke else ''}"
+        markdown = report_write(
+            found,
+            heading=heading,
+            folder=settings.VAR_DIR,
+            context={"smoke": smoke, "dossiers": Referral.objects.count(), "repeat": repeat},
+        )
+        self.stdout.write("\n" + markdown)
+        missed = [line for line in found if line.passed is False]
+        if missed and not smoke:
+            self.stdout.write(self.style.ERROR(f"{len(missed)} objectif(s) manqué(s)."))
+            raise SystemExit(1)
+        self.stdout.write(f"Rapport écrit dans {settings.VAR_DIR / 'bench.md'} et bench.json.")
+
+    def _load(self, clients: int, seconds: int) -> list[Line]:
+        """Line 8: gunicorn (gthread, 2 workers) under locust's clients, beside the stack's ceiling."""
+        accounts = User.objects.filter(is_active=True, email__endswith="@" + DOMAIN).order_by("id")
+        users = {
+            role: list(accounts.filter(role=role).values_list("pk", flat=True)[:n]) for role, n in LOAD_USERS.items()
+        }
+        users[Role.REFERRER] = list(
+            Referral.objects.filter(referrer__email__endswith="@" + DOMAIN)
+            .order_by("referrer_id")
+            .values_list("referrer_id", flat=True)
+            .distinct()[: LOAD_USERS[Role.REFERRER]]
+        )
+        db = connection.settings_dict
+        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        figures = load_run(database_url=url, users=users, clients=clients, seconds=seconds)
+        detail = (
+            f"{figures['requests']} requêtes, {figures['rps']:.1f} req/s "
+            f"(plafond de la pile : {figures['trivial_rps']:.0f} req/s sur une page sans base) ; "
+            f"{clients} clients, {seconds} s"
+        )
+        return [
+            Line(
+                8,
+                "Serveur chargé — p95",
+                f"{figures['p95_ms']:.0f} ms",
+                f"< {MAX_P95_MS} ms",
+                figures["p95_ms"] < MAX_P95_MS,
+                detail,
+            ),
+            Line(
+                8,
+                "Serveur chargé — p99",
+                f"{figures['p99_ms']:.0f} ms",
+                f"< {MAX_P99_MS} ms",
+                figures["p99_ms"] < MAX_P99_MS,
+            ),
+            Line(
+                8,
+                "Serveur chargé — erreurs",
+                str(figures["failures"]),
+                "0",
+                figures["failures"] == 0,
+                "; ".join(figures.get("errors", {})),
+            ),
+        ]
