@@ -20,9 +20,7 @@ class EvaluationPolicy(ModelPolicy):
     def visible_q(self, user) -> Q:
         """The CIDFF that holds the dossier (coordination, assigned evaluator) sees its evaluations;
         the parquet sees the ones transmitted to it; the referrer never does."""
-        cidff = referral_grants.q(user=user, codename=CHANGE, outer="referral") | referral_grants.q(
-            user=user, codename=EVALUATE, outer="referral"
-        )
+        cidff = referral_grants.q(user=user, codename=(CHANGE, EVALUATE), outer="referral")
         parquet = referral_grants.q(user=user, codename=DECIDE, outer="referral") & Q(status=EvaluationStatus.SENT)
         return (cidff | parquet) & ~Q(referral__referrer=user)
 

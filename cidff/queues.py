@@ -1,6 +1,6 @@
 """The work queues only the evaluations can tell (registered into referrals.queues by CidffConfig.ready)."""
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 
 from accounts.models import Role
 from cidff.models import OPEN_EVALUATION_STATUSES, Evaluation, EvaluationKind, EvaluationStatus
@@ -10,31 +10,34 @@ from referrals.workflow import Status
 EVALUATOR = frozenset({Role.EVALUATOR})
 
 
-def _evaluations(**filters):
-    return Evaluation.objects.filter(referral=OuterRef("pk"), **filters)
+def with_evaluation(**filters) -> Q:
+    """Dossiers with an evaluation matching `filters`: one set of dossier ids, hashed once by PostgreSQL,
+    rather than a lookup per dossier (these evaluations are the few open ones)."""
+    return Q(pk__in=Evaluation.objects.filter(**filters).values("referral_id"))
 
 
 def _returned_q(user, now):
     """Draft evaluations the second reading sent back, not yet finalised again."""
-    return Q(Exists(_evaluations(status=EvaluationStatus.DRAFT, returned_at__isnull=False)))
+    return with_evaluation(status=EvaluationStatus.DRAFT, returned_at__isnull=False)
 
 
 def _to_evaluate_q(user, now):
     """Assigned to her, no evaluation open, and (in a re-evaluation) no renewal report awaiting the decision."""
-    awaiting = _evaluations(kind=EvaluationKind.RENEWAL, status=EvaluationStatus.SENT, decision__isnull=True)
+    awaiting = with_evaluation(kind=EvaluationKind.RENEWAL, status=EvaluationStatus.SENT, decision__isnull=True)
     return (
         Q(evaluator=user, status__in=(Status.EVALUATION, Status.REEVALUATION))
-        & ~Q(Exists(_evaluations(status__in=OPEN_EVALUATION_STATUSES)))
-        & ~(Q(status=Status.REEVALUATION) & Q(Exists(awaiting)))
+        & ~with_evaluation(status__in=OPEN_EVALUATION_STATUSES)
+        & ~(Q(status=Status.REEVALUATION) & awaiting)
     )
 
 
 def _in_progress_q(user, now):
-    return Q(evaluator=user) & Q(Exists(_evaluations(status__in=OPEN_EVALUATION_STATUSES))) & ~_returned_q(user, now)
+    return Q(evaluator=user) & with_evaluation(status__in=OPEN_EVALUATION_STATUSES) & ~_returned_q(user, now)
 
 
 def _open_since(field):
-    return lambda: Subquery(_evaluations(status__in=OPEN_EVALUATION_STATUSES).values(field)[:1])
+    open_evaluations = Evaluation.objects.filter(referral=OuterRef("pk"), status__in=OPEN_EVALUATION_STATUSES)
+    return lambda: Subquery(open_evaluations.values(field)[:1])
 
 
 QUEUES = [
@@ -42,7 +45,7 @@ QUEUES = [
         "seconde-lecture",
         "Seconde lecture",
         COORDINATION,
-        lambda user, now: Q(Exists(_evaluations(status=EvaluationStatus.FINALIZED))),
+        lambda user, now: with_evaluation(status=EvaluationStatus.FINALIZED),
         _open_since("finalized_at"),
         "Finalisée depuis",
         priority=25,
@@ -53,7 +56,7 @@ QUEUES = [
         "a-transmettre",
         "Rapport à transmettre",
         COORDINATION,
-        lambda user, now: Q(Exists(_evaluations(status=EvaluationStatus.VALIDATED))),
+        lambda user, now: with_evaluation(status=EvaluationStatus.VALIDATED),
         _open_since("validated_at"),
         "Validée depuis",
         priority=30,

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import ServiceError
+from core.listing import PageFirstPaginator
 
 
 class NoRouteView(APIView):
@@ -59,6 +60,7 @@ class Pagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 100
+    django_paginator_class = PageFirstPaginator
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)

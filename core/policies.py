@@ -8,6 +8,7 @@ selectors, views, serializers and templates all ask it instead of comparing role
 user and object (`granted()`).
 """
 
+from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.exceptions import Forbidden, NotFound
@@ -19,6 +20,35 @@ def active(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
+_permission_ids: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+
+
+def permission_ids(app_label: str, codenames: tuple[str, ...]) -> list[int]:
+    """The ids of permissions, read once per process: literal ids give the planner true row estimates."""
+    key = (app_label, codenames)
+    if key not in _permission_ids:
+        _permission_ids[key] = list(
+            Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+    return _permission_ids[key]
+
+
+def forget_permission_ids(**kwargs) -> None:
+    """Migrations (and the test database's flush) may renumber permissions."""
+    _permission_ids.clear()
+
+
+def group_ids(user):
+    """The user's groups: the ids loaded with her account (`accounts.backends`), literal values whose grant
+    counts PostgreSQL knows from its statistics; a subquery for an account loaded otherwise."""
+    loaded = getattr(user, "group_ids", None)
+    if loaded is not None:
+        return loaded
+    return user.groups.through.objects.filter(user_id=user.pk).values("group_id")
+
+
 class ObjectGrants:
     """The object-level grants (django-guardian, direct foreign-key tables) of one model."""
 
@@ -27,16 +57,18 @@ class ObjectGrants:
         self.user_table = user_table
         self.group_table = group_table
 
-    def q(self, *, user, codename: str, outer: str = "pk") -> Q:
-        """True for objects on which `user` holds `codename`, directly or through one of their groups."""
-        perm = {
-            "content_object": OuterRef(outer),
-            "permission__codename": codename,
-            "permission__content_type__app_label": self.app_label,
-        }
-        return Q(Exists(self.user_table.objects.filter(user=user, **perm))) | Q(
-            Exists(self.group_table.objects.filter(group__user=user, **perm))
-        )
+    def q(self, *, user, codename: str | tuple[str, ...], outer: str = "pk") -> Q:
+        """True for objects on which `user` holds `codename` (or one of them), directly or through a group.
+
+        One `IN (direct grants UNION group grants)` subquery on the permission ids: PostgreSQL starts from
+        the user's grant rows (the tables' unique indexes cover them) and joins them to the objects, instead
+        of probing both grant tables for every object.
+        """
+        codenames = (codename,) if isinstance(codename, str) else tuple(codename)
+        permissions = permission_ids(self.app_label, codenames)
+        direct = self.user_table.objects.filter(user_id=user.pk, permission_id__in=permissions)
+        grouped = self.group_table.objects.filter(group_id__in=group_ids(user), permission_id__in=permissions)
+        return Q(**{f"{outer}__in": direct.values("content_object_id").union(grouped.values("content_object_id"))})
 
     def holders_q(self, *, obj, codename: str) -> Q:
         """For a User queryset: those who hold `codename` on `obj`."""

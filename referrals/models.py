@@ -117,6 +117,8 @@ class Referral(models.Model):
 
     created_at = models.DateTimeField("créé le", default=timezone.now)
     updated_at = models.DateTimeField("modifié le", auto_now=True)
+    # when the dossier entered its status (its last event leading there): the lists' "Depuis…" column
+    status_changed_at = models.DateTimeField("dans cet état depuis", default=timezone.now)
     submitted_at = models.DateTimeField("transmis le", null=True, blank=True)
     acknowledged_at = models.DateTimeField("accusé de réception le", null=True, blank=True)
     closed_at = models.DateTimeField("clôturé le", null=True, blank=True)

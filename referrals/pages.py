@@ -199,7 +199,8 @@ def _steps(referral) -> list[dict]:
             "status": event.to_status,
             "status_label": Status(event.to_status).label,
         }
-        for event in referral.events.order_by("id").only("created_at", "action", "to_status")
+        # the related manager sets each event's dossier: referral_id must be loaded, or one query per event
+        for event in referral.events.order_by("id").only("referral_id", "created_at", "action", "to_status")
     ]
 
 

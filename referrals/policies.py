@@ -24,11 +24,9 @@ CIDFF_ROLES = (Role.CIDFF_COORDINATOR, Role.EVALUATOR)
 
 def case_q(user, outer: str = "referral") -> Q:
     """Rows of a dossier held by its CIDFF or its parquet (never the referrer, never the operator)."""
-    return (
-        referral_grants.q(user=user, codename=CHANGE, outer=outer)
-        | referral_grants.q(user=user, codename=EVALUATE, outer=outer)
-        | referral_grants.q(user=user, codename=DECIDE, outer=outer)
-    ) & ~Q(**{f"{outer}__referrer": user})
+    return referral_grants.q(user=user, codename=(CHANGE, EVALUATE, DECIDE), outer=outer) & ~Q(
+        **{f"{outer}__referrer": user}
+    )
 
 
 class ReferralPolicy(ModelPolicy):

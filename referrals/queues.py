@@ -15,10 +15,9 @@ counts them all in one query and lists the chosen one.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, Q
 
 from accounts.models import Role
-from referrals.models import CaseEvent
 from referrals.workflow import Status
 
 ALL = "tous"
@@ -73,9 +72,8 @@ def queue_q(queue: Queue, *, user, now, among: list[Queue]) -> Q:
 
 
 def status_since():
-    """When the dossier entered its current state (its last event leading to it)."""
-    events = CaseEvent.objects.filter(referral=OuterRef("pk"), to_status=OuterRef("status")).order_by("-id")
-    return Subquery(events.values("created_at")[:1])
+    """When the dossier entered its current state (kept on the dossier by every transition)."""
+    return F("status_changed_at")
 
 
 def _states(*states):

@@ -80,12 +80,15 @@ def referral_move(*, referral, actor, action: str, comment: str = "", **changes)
     transition = transition_check(referral, action)
     before = perms.holders_before(referral, transition)
     from_status = referral.status
+    now = timezone.now()
     referral.status = transition.target(from_status)
+    referral.status_changed_at = now
     for field, value in changes.items():
         setattr(referral, field, value)
     referral.save()
     CaseEvent.objects.create(
         referral=referral,
+        created_at=now,
         actor=actor,
         action=action,
         from_status=from_status,
@@ -201,7 +204,13 @@ def referral_create(*, user: User, data: dict) -> Referral:
         _apply_payload(referral, data)
         referral.reference = _next_reference(timezone.localdate().year)
         referral.save()
-        CaseEvent.objects.create(referral=referral, actor=user, action="create", to_status=Status.DRAFT)
+        CaseEvent.objects.create(
+            referral=referral,
+            created_at=referral.status_changed_at,
+            actor=user,
+            action="create",
+            to_status=Status.DRAFT,
+        )
         perms.grant(actor=user, referral=referral, perms=[VIEW, CHANGE], holder=user)
         audit_record(actor=user, action="referral.create", obj=referral)
         # her first signalement tells Vigie her function: proposed on the next ones

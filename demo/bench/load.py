@@ -144,7 +144,7 @@ def verified_session(user: User) -> str:
     request.META["REMOTE_ADDR"] = "127.0.0.1"
     request.session = import_module(settings.SESSION_ENGINE).SessionStore()
     request.user = AnonymousUser()
-    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    auth.login(request, user, backend="accounts.backends.AccountBackend")
     second_factor_passed(request=request, user=user, device=device)
     request.session.save()
     return request.session.session_key

@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core import listing
+from referrals.models import CaseEvent
 from tests.web.helpers import text
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +86,25 @@ def test_list_query_count_does_not_grow_with_the_dossiers(api, users, make_refer
     assert _count_queries(client, url) == few
     # session, user, second factor, queue counts, evaluators (filter), audit row, menu, page, session save
     assert few <= 16
+
+
+@pytest.mark.parametrize(
+    "user_key, state",
+    [
+        ("referrer_ccas", "submitted"),
+        ("referrer_ccas", "draft"),
+        ("coord_sud", "evaluation"),
+        ("eval1_sud", "evaluation"),
+    ],
+)
+def test_the_dossier_page_query_count_does_not_grow_with_its_history(api, users, make_referral, user_key, state):
+    """The referrer's steps as much as the CIDFF's timeline: one query for the events, however many."""
+    referral = make_referral(state)
+    client = api(users[user_key])
+    url = reverse("referral-detail", args=[referral.pk])
+    _count_queries(client, url)  # the first display may mark notices read
+    few = _count_queries(client, url)
+    CaseEvent.objects.bulk_create(
+        CaseEvent(referral=referral, action="note", to_status=referral.status, comment="Suivi.") for _ in range(30)
+    )
+    assert _count_queries(client, url) == few

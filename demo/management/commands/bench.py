@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from accounts.models import Role, User
-from demo.bench import lines
+from demo.bench import lines as bench_lines
 from demo.bench.lines import Line
 from demo.bench.load import load_run
 from demo.bench.report import VERDICT, report_write
@@ -28,6 +28,15 @@ LOAD_USERS = {
     Role.SUPERVISOR: 2,
 }
 MAX_P95_MS, MAX_P99_MS = 200, 500
+MEASURES = {  # line number: measure(cast, clients, repeat)
+    1: lambda cast, clients, repeat: bench_lines.list_lines(cast, clients, repeat=repeat),
+    2: lambda cast, clients, repeat: bench_lines.filter_lines(cast, clients, repeat=repeat),
+    4: lambda cast, clients, repeat: bench_lines.detail_lines(cast, clients),
+    5: lambda cast, clients, repeat: bench_lines.pdf_lines(repeat=repeat),
+    6: lambda cast, clients, repeat: bench_lines.stats_lines(cast, clients, repeat=repeat),
+    7: lambda cast, clients, repeat: bench_lines.batch_lines(),
+}
+LOAD_LINE = 8
 
 
 class Command(BaseCommand):
@@ -39,8 +48,14 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=7, help="Mesures par ligne (la médiane est retenue).")
         parser.add_argument("--clients", type=int, default=50, help="Clients simultanés de la charge (locust).")
         parser.add_argument("--seconds", type=int, default=60, help="Durée de la charge.")
+        parser.add_argument(
+            "--lines",
+            type=lambda value: {int(number) for number in value.split(",")},
+            default=set(MEASURES) | {LOAD_LINE},
+            help="Lignes à mesurer, par exemple 1,2,4 (toutes par défaut).",
+        )
 
-    def handle(self, *args, dossiers, smoke, repeat, clients, seconds, **options):
+    def handle(self, *args, dossiers, smoke, repeat, clients, seconds, lines: set[int], **options):
         if connection.vendor != "postgresql":
             raise CommandError("Le banc d'essai tourne sur PostgreSQL (DATABASE_URL=postgres://…/vigie_bench).")
         world = bench_world(dossiers=dossiers, stdout=self.stdout)
@@ -55,25 +70,21 @@ class Command(BaseCommand):
                 f"{world.rows} lignes en {world.seconds:.0f} s" if world.seconds else "",
             )
         ]
-        clients_of = lines.Clients()
+        clients_of = bench_lines.Clients()
         try:
-            for measure in (
-                lambda: lines.list_lines(cast, clients_of, repeat=repeat),
-                lambda: lines.filter_lines(cast, clients_of, repeat=repeat),
-                lambda: lines.detail_lines(cast, clients_of),
-                lambda: lines.pdf_lines(repeat=repeat),
-                lambda: lines.stats_lines(cast, clients_of, repeat=repeat),
-                lines.batch_lines,
-            ):
+            for number, measure in MEASURES.items():
+                if number not in lines:
+                    continue
                 started = time.perf_counter()
-                measured = measure()
+                measured = measure(cast, clients_of, repeat)
                 found += measured
                 for line in measured:
                     self.stdout.write(f"  {line.number}. {line.name} : {line.figure} ({VERDICT[line.passed]})")
                 self.stdout.write(f"     ({time.perf_counter() - started:.1f} s)")
         finally:
             clients_of.close()
-        found += self._load(clients, seconds)
+        if LOAD_LINE in lines:
+            found += self._load(clients, seconds)
         heading = f"Banc d'essai Vigie — {Referral.objects.count()} dossiers{' (fumée)' if smoke else ''}"
         markdown = report_write(
             found,
