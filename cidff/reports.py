@@ -343,4 +343,4 @@ def render_report_pdf(evaluation, *, version: int | None) -> tuple[bytes, str]:
         "generated_at": timezone.localtime(),
         "data_sha256": digest,
     }
-    return render_pdf(TEMPLATE, context, stylesheet="css/pdf.css"), digest
+    return render_pdf(TEMPLATE, context), digest

@@ -1,15 +1,18 @@
 """PDF rendering with WeasyPrint, offline: the only resources a document may load are ours.
 
-The stylesheet is inlined from our static files and the URL fetcher refuses everything but
-`data:` URIs, so content that slipped into a document can never make the server fetch a URL
+The stylesheet comes from our static files, parsed once, and the URL fetcher refuses everything
+but `data:` URIs, so content that slipped into a document can never make the server fetch a URL
 (SSRF guard: no http, no file://, no redirects).
 """
 
+import functools
 import logging
+import threading
 
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 logger = logging.getLogger(__name__)
@@ -43,11 +46,34 @@ def static_text(path: str) -> str:
 # Tagged PDF (PDF/UA-1: structure tree, /MarkInfo, /Lang from `<html lang>`, title shown): screen readers
 # read the documents in order, with their headings and tables; every template declares `<html lang="fr">`.
 PDF_VARIANT = "pdf/ua-1"
+STYLESHEET = "css/pdf.css"
+
+_thread = threading.local()
+
+
+@functools.cache
+def document_stylesheet() -> CSS:
+    """Our documents' stylesheet, parsed once per process: parsing it cost as much as laying out a page."""
+    return CSS(string=static_text(STYLESHEET))
+
+
+def font_configuration() -> FontConfiguration:
+    """One per thread, kept between documents: a new one starts with cold font and text-shaping caches.
+
+    Not shared between threads (Pango font maps are not thread-safe); our stylesheet has no @font-face,
+    so nothing a document declares stays in it for the next one.
+    """
+    if not hasattr(_thread, "fonts"):
+        _thread.fonts = FontConfiguration()
+    return _thread.fonts
 
 
 def html_to_pdf(html: str) -> bytes:
-    return HTML(string=html, url_fetcher=OfflineURLFetcher(), base_url=None).write_pdf(pdf_variant=PDF_VARIANT)
+    """The PDF of `html` laid out with our documents' stylesheet."""
+    return HTML(string=html, url_fetcher=OfflineURLFetcher(), base_url=None).write_pdf(
+        stylesheets=[document_stylesheet()], font_config=font_configuration(), pdf_variant=PDF_VARIANT
+    )
 
 
-def render_pdf(template: str, context: dict, *, stylesheet: str = "css/pdf.css") -> bytes:
-    return html_to_pdf(render_to_string(template, {**context, "stylesheet": static_text(stylesheet)}))
+def render_pdf(template: str, context: dict) -> bytes:
+    return html_to_pdf(render_to_string(template, context))
