@@ -1,6 +1,6 @@
 """The work queues only the evaluations can tell (registered into referrals.queues by CidffConfig.ready)."""
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from accounts.models import Role
 from cidff.models import OPEN_EVALUATION_STATUSES, Evaluation, EvaluationKind, EvaluationStatus
@@ -12,7 +12,7 @@ EVALUATOR = frozenset({Role.EVALUATOR})
 
 def with_evaluation(**filters) -> Q:
     """Dossiers with an evaluation matching `filters`: one set of dossier ids, hashed once by PostgreSQL,
-    rather than a lookup per dossier (these evaluations are the few open ones)."""
+    rather than a lookup per dossier (for the few open evaluations, not for the many sent ones)."""
     return Q(pk__in=Evaluation.objects.filter(**filters).values("referral_id"))
 
 
@@ -23,11 +23,14 @@ def _returned_q(user, now):
 
 def _to_evaluate_q(user, now):
     """Assigned to her, no evaluation open, and (in a re-evaluation) no renewal report awaiting the decision."""
-    awaiting = with_evaluation(kind=EvaluationKind.RENEWAL, status=EvaluationStatus.SENT, decision__isnull=True)
+    # sent reports are many: looked up for her few dossiers only, not hashed whole
+    awaiting = Evaluation.objects.filter(
+        referral=OuterRef("pk"), kind=EvaluationKind.RENEWAL, status=EvaluationStatus.SENT, decision__isnull=True
+    )
     return (
         Q(evaluator=user, status__in=(Status.EVALUATION, Status.REEVALUATION))
         & ~with_evaluation(status__in=OPEN_EVALUATION_STATUSES)
-        & ~(Q(status=Status.REEVALUATION) & awaiting)
+        & ~(Q(status=Status.REEVALUATION) & Q(Exists(awaiting)))
     )
 
 
