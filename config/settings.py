@@ -216,6 +216,10 @@ if PRODUCTION and DATABASES["default"]["ENGINE"] != "django.db.backends.postgres
     raise ImproperlyConfigured("VIGIE_ENV=production exige PostgreSQL (DATABASE_URL=postgres://…).")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Figures kept a few minutes (the dashboard's counts; never personal data). In each process by default;
+# web nodes share them through Redis with CACHE_URL=redis://host:6379/2.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -9,6 +9,7 @@ import datetime
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
+from django.core.cache import cache
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import formats, timezone
@@ -392,6 +393,28 @@ def _delays(scope: Scope, period: Period) -> list[Delay]:
         value = None if median is None else round(median.total_seconds() / seconds, 1)
         delays.append(Delay(code=code, label=label, unit=unit, median=value, count=n))
     return delays
+
+
+SUMMARY_SECONDS = 300
+
+
+def stats_summary_recent(*, scope: Scope, period: Period) -> tuple[Summary, datetime.datetime]:
+    """The dashboard's figures as computed at most five minutes ago, and when they were.
+
+    At a département's scale they take seconds to compute; a steering committee reads them, it does not
+    watch them change. They are counts only: the cache holds no personal data.
+    """
+    key = ":".join(
+        str(part)
+        for part in (
+            "vigie-stats",
+            getattr(scope.jurisdiction, "pk", ""),
+            getattr(scope.cidff, "pk", ""),
+            period.start,
+            period.end,
+        )
+    )
+    return cache.get_or_set(key, lambda: (stats_summary(scope=scope, period=period), timezone.now()), SUMMARY_SECONDS)
 
 
 def stats_summary(*, scope: Scope, period: Period) -> Summary:

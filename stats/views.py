@@ -71,9 +71,10 @@ def dashboard(request):
     if not form.is_valid():
         return render(request, "stats/dashboard.html", context, status=400)
     scope = selectors.stats_scope(user=request.user, jurisdiction=form.cleaned_data["jurisdiction"])
-    summary = selectors.stats_summary(scope=scope, period=form.cleaned_data["period"])
+    summary, computed_at = selectors.stats_summary_recent(scope=scope, period=form.cleaned_data["period"])
     context |= {
         "summary": summary,
+        "computed_at": computed_at,
         "charts": _charts(summary),
         "jurisdiction": form.cleaned_data["jurisdiction"],
         "sections": SECTIONS,

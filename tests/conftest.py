@@ -13,6 +13,7 @@ import pytest
 import redis
 import time_machine
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
@@ -98,6 +99,7 @@ def _session_clock(pytestconfig):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
+    cache.clear()  # the dashboard's figures are kept a few minutes: each test computes its own
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,

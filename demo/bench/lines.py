@@ -277,6 +277,9 @@ def stats_lines(cast, clients: Clients, *, repeat: int) -> list[Line]:
     client = clients(cast["supervisor"])
     dashboard = timed(get_ok(client, "/tableau-de-bord/"), repeat=repeat)
     scope = stats.stats_scope(user=cast["supervisor"])
+    computed = timed(
+        lambda: stats.stats_summary(scope=scope, period=stats.default_period()), repeat=max(repeat // 2, 1)
+    )
     lines = [
         Line(
             6,
@@ -284,8 +287,16 @@ def stats_lines(cast, clients: Clients, *, repeat: int) -> list[Line]:
             ms(dashboard.median),
             f"≤ {ms(MAX_DASHBOARD_SECONDS)}",
             dashboard.median <= MAX_DASHBOARD_SECONDS,
-            f"{dashboard.queries} requêtes SQL",
-        )
+            f"{dashboard.queries} requêtes SQL ; chiffres gardés {stats.SUMMARY_SECONDS // 60} min",
+        ),
+        Line(
+            6,
+            "Tableau de bord — calcul des chiffres (hors cache)",
+            ms(computed.median),
+            "—",
+            None,
+            f"{computed.queries} requêtes SQL, au plus une fois par {stats.SUMMARY_SECONDS // 60} min et par processus",
+        ),
     ]
     for name, export in (("CSV", census_csv), ("XLSX", census_xlsx)):
         timing = timed(

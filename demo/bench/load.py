@@ -300,6 +300,7 @@ def _figures(stats: Path, failures: Path) -> dict:
             f"{row['Type']} {row['Name']}": {
                 "requests": int(row["Request Count"]),
                 "failures": int(row["Failure Count"]),
+                "p50_ms": _number(row["50%"]),
                 "p95_ms": _number(row["95%"]),
             }
             for row in rows

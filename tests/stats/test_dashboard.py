@@ -1,13 +1,16 @@
 """The dashboard page: figures drawn as accessible inline SVG, each with its table, under the strict CSP."""
 
+import datetime
 import re
 from html import unescape
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
-from stats.selectors import last_complete_quarter
+from stats.selectors import SUMMARY_SECONDS, last_complete_quarter
 from tests.web.helpers import assert_csp_safe
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +88,17 @@ def test_the_census_quarter_is_chosen_from_the_last_eight_quarters_kept_in_the_u
     assert census.status_code == 200
     page = client.get(reverse("stats-census")).content.decode()
     assert '<select name="quarter"' in page and "trimestre" in page
+
+
+def test_the_dashboard_keeps_its_figures_five_minutes_and_says_since_when(api, users, make_referral):
+    client = api(users["supervisor"])
+    make_referral("submitted")
+    first = client.get(reverse("stats-dashboard"))
+    computed_at = timezone.localtime(first.context["computed_at"])
+    assert f"Chiffres calculés à {computed_at:%H:%M}" in first.content.decode()
+    make_referral("submitted")
+    kept = client.get(reverse("stats-dashboard")).context["summary"]
+    assert kept.referrals_total == first.context["summary"].referrals_total
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=SUMMARY_SECONDS + 1)):
+        fresh = client.get(reverse("stats-dashboard")).context["summary"]
+    assert fresh.referrals_total == kept.referrals_total + 1

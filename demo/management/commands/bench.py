@@ -143,4 +143,15 @@ class Command(BaseCommand):
                 figures["failures"] == 0,
                 "; ".join(figures.get("errors", {})),
             ),
+            *(
+                Line(
+                    8,
+                    f"Serveur chargé — {name}",
+                    f"p95 {endpoint['p95_ms']:.0f} ms",
+                    "—",
+                    None,
+                    f"{endpoint['requests']} requêtes, médiane {endpoint['p50_ms']:.0f} ms",
+                )
+                for name, endpoint in sorted(figures["by_name"].items())
+            ),
         ]
