@@ -1,14 +1,19 @@
 """Legal holds, and the retention purge: the schedule (retention.schedule) applied once.
 
-The purge streams dossier ids in chunks and treats each dossier in its own transaction, locked and checked
-again under the lock: a run stopped halfway leaves what it did done, and the next run picks up the rest.
+The purge streams dossier ids in batches and treats each batch in its own transaction, set-based: its dossiers
+are locked and checked again under the lock, and each one is journaled. A run stopped halfway leaves what it
+did done, and the next run picks up the rest.
 An anonymised dossier keeps every non-personal field the dashboard and the census count.
 """
 
 import datetime
 import json
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import import_module
+from itertools import groupby
+from operator import itemgetter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import ApiToken, Jurisdiction, LoginSession, Role, User
-from audit.services import audit_record
+from audit.services import audit_record, audit_record_many
 from cidff.models import Evaluation, EvaluationAddendum, EvaluationReport
 from core.exceptions import Conflict, Forbidden, NotFound
 from core.files import delete_private
@@ -47,7 +52,8 @@ from retention import schedule
 from retention.models import LegalHold
 from retention.policies import may_hold
 
-CHUNK = 200
+BATCH = 200  # dossiers locked and treated in one transaction
+SCAN = 5000  # ids read by one query of what is due, which may read the whole table of dossiers
 HOLD_REFUSED = "Seuls le parquet du dossier et le comité de pilotage posent ou lèvent un gel de conservation."
 
 # --- legal holds -------------------------------------------------------------------------------------------
@@ -193,18 +199,19 @@ def due_sessions(now=None) -> QuerySet[LoginSession]:
 DOSSIER_KINDS = (schedule.DRAFT, schedule.CLOSED, schedule.MEASURE, schedule.DOCUMENTS, schedule.SHEET)
 
 
-def _ids(queryset: QuerySet):
-    """Ids in ascending chunks, never the whole set in memory (each chunk is queried afresh)."""
+def _batches(queryset: QuerySet) -> Iterator[list[int]]:
+    """Ids in ascending batches, read `SCAN` at a time: never the whole set in memory, each read afresh."""
     last = 0
     while True:
-        chunk = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:CHUNK])
-        if not chunk:
+        ids = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:SCAN])
+        for start in range(0, len(ids), BATCH):
+            yield ids[start : start + BATCH]
+        if len(ids) < SCAN:
             return
-        yield from chunk
-        last = chunk[-1]
+        last = ids[-1]
 
 
-# --- what the purge does to one dossier ------------------------------------------------------------------------
+# --- what the purge does to a batch of dossiers -----------------------------------------------------------------
 
 
 def _after_commit(names) -> None:
@@ -213,121 +220,132 @@ def _after_commit(names) -> None:
         transaction.on_commit(lambda: [delete_private(name) for name in names])
 
 
-def _lock_due(kind: str, referral_id, now) -> Referral | None:
-    """The dossier, locked, if it is still due under the lock (a hold may have been set meanwhile)."""
-    return due_referrals(kind, now=now).select_for_update(of=("self",)).filter(pk=referral_id).first()
+def _lock_due(kind: str, ids: list[int], now) -> list[int]:
+    """Those of `ids` still due under the lock (a hold may have been set meanwhile), locked, ascending."""
+    locked = due_referrals(kind, now=now).filter(pk__in=ids).select_for_update(of=("self",))
+    return list(locked.order_by("pk").values_list("pk", flat=True))
 
 
-def _erase_files(referral: Referral, *, kinds=None) -> list[str]:
-    """Clear the stored PDFs (or only `kinds` of decision documents), drop the attachments; the names to delete."""
-    documents = DecisionDocument.objects.filter(decision__referral=referral).exclude(storage_name="")
+def _deleted_per_dossier(queryset: QuerySet, referral: str) -> Counter:
+    """Delete the rows; how many each dossier lost (`referral`: the path to the dossier's id)."""
+    rows = list(queryset.values_list("pk", referral))
+    if rows:
+        queryset.model.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+    return Counter(referral_id for _, referral_id in rows)
+
+
+def _erase_files(ids: list[int], *, kinds=None) -> tuple[list[str], Counter]:
+    """Clear the stored PDFs (or only `kinds` of decision documents), drop the attachments: the names to delete
+    once committed, and how many each dossier had."""
+    documents = DecisionDocument.objects.filter(decision__referral__in=ids).exclude(storage_name="")
     if kinds is not None:
         documents = documents.filter(kind__in=kinds)
-    names = list(documents.values_list("storage_name", flat=True))
+    found = list(documents.values_list("decision__referral_id", "storage_name"))
     documents.update(storage_name="")
     if kinds is None:
-        reports = EvaluationReport.objects.filter(referral=referral).exclude(storage_name="")
-        names += reports.values_list("storage_name", flat=True)
+        reports = EvaluationReport.objects.filter(referral__in=ids).exclude(storage_name="")
+        found += reports.values_list("referral_id", "storage_name")
         reports.update(storage_name="")
-        names += referral.documents.values_list("storage_name", flat=True)
-        Attribution.objects.filter(referral=referral, agreement__isnull=False).update(agreement=None)
-        referral.documents.all().delete()
-    return names
+        attachments = ReferralDocument.objects.filter(referral__in=ids)
+        found += attachments.values_list("referral_id", "storage_name")
+        Attribution.objects.filter(referral__in=ids, agreement__isnull=False).update(agreement=None)
+        attachments.delete()
+    return [name for _, name in found], Counter(referral_id for referral_id, _ in found)
 
 
-def _revoke_operator(referral: Referral) -> int:
-    return (
-        AttributionGroupObjectPermission.objects.filter(content_object__referral=referral).delete()[0]
-        + AttributionUserObjectPermission.objects.filter(content_object__referral=referral).delete()[0]
-    )
+def _revoke_operator(ids: list[int]) -> Counter:
+    path = "content_object__referral_id"
+    return _deleted_per_dossier(
+        AttributionGroupObjectPermission.objects.filter(content_object__referral__in=ids), path
+    ) + _deleted_per_dossier(AttributionUserObjectPermission.objects.filter(content_object__referral__in=ids), path)
 
 
-def _delete_draft(referral_id, now) -> bool:
-    with transaction.atomic():
-        referral = _lock_due(schedule.DRAFT.kind, referral_id, now)
-        if referral is None:
-            return False
-        names = list(referral.documents.values_list("storage_name", flat=True))
-        audit_record(actor=None, action="retention.draft_delete", obj=referral)
-        referral.delete()
-        _after_commit(names)
-    return True
+def _delete_drafts(kind: str, ids: list[int]) -> tuple[list[str], dict]:
+    names = list(ReferralDocument.objects.filter(referral__in=ids).values_list("storage_name", flat=True))
+    Referral.objects.filter(pk__in=ids).delete()
+    return names, dict.fromkeys(ids, "")
 
 
-def _anonymise(kind: str, referral_id, now) -> bool:
+def _anonymise(kind: str, ids: list[int]) -> tuple[list[str], dict]:
     """Erase every personal field and file; the states, dates, categories and levels the figures count stay."""
-    with transaction.atomic():
-        referral = _lock_due(kind, referral_id, now)
-        if referral is None:
-            return False
-        names = _erase_files(referral)
-        referral.victim, referral.author, referral.children = {}, {}, []
-        referral.facts, referral.complaints, referral.measures = "", [], []
-        referral.separation_date = referral.author_release_date = None
-        referral.victim_identity_index = referral.victim_phone_index = referral.author_identity_index = ""
-        referral.anonymised_at = timezone.now()
-        referral.save()
-        CaseEvent.objects.filter(referral=referral).update(comment="")
-        Evaluation.objects.filter(referral=referral).update(
-            interview={}, answers={}, eligibility={}, narrative="", judgement_reason="", returned_comment=""
-        )
-        EvaluationAddendum.objects.filter(evaluation__referral=referral).update(text="")
-        Decision.objects.filter(referral=referral).update(reasoning="")
-        DeviceReturn.objects.filter(referral=referral).update(notes="")
-        Alert.objects.filter(attribution__referral=referral).update(notes="")
-        FollowUpContact.objects.filter(referral=referral).update(notes="")
-        LegalHold.objects.filter(referral=referral).update(reason="")
-        Notification.objects.filter(referral=referral).delete()
-        Deadline.objects.filter(referral=referral).delete()
-        # Nobody reads it any more: only its CIDFF and parquet keep sight of the notice (their groups' view grant).
-        revoked = _revoke_operator(referral)
-        revoked += ReferralUserObjectPermission.objects.filter(content_object=referral).delete()[0]
-        revoked += (
-            ReferralGroupObjectPermission.objects.filter(content_object=referral)
-            .exclude(permission__codename=VIEW)
-            .delete()[0]
-        )
-        audit_record(
-            actor=None,
-            action="retention.anonymise",
-            obj=referral,
-            detail=json.dumps({"kind": kind, "files": len(names), "grants": revoked}),
-        )
-        _after_commit(names)
-    return True
+    names, files = _erase_files(ids)
+    now = timezone.now()
+    Referral.objects.filter(pk__in=ids).update(
+        victim={},
+        author={},
+        children=[],
+        facts="",
+        complaints=[],
+        measures=[],
+        separation_date=None,
+        author_release_date=None,
+        victim_identity_index="",
+        victim_phone_index="",
+        author_identity_index="",
+        anonymised_at=now,
+        updated_at=now,
+    )
+    CaseEvent.objects.filter(referral__in=ids).update(comment="")
+    Evaluation.objects.filter(referral__in=ids).update(
+        interview={}, answers={}, eligibility={}, narrative="", judgement_reason="", returned_comment=""
+    )
+    EvaluationAddendum.objects.filter(evaluation__referral__in=ids).update(text="")
+    Decision.objects.filter(referral__in=ids).update(reasoning="")
+    DeviceReturn.objects.filter(referral__in=ids).update(notes="")
+    Alert.objects.filter(attribution__referral__in=ids).update(notes="")
+    FollowUpContact.objects.filter(referral__in=ids).update(notes="")
+    LegalHold.objects.filter(referral__in=ids).update(reason="")
+    Notification.objects.filter(referral__in=ids).delete()
+    Deadline.objects.filter(referral__in=ids).delete()
+    # Nobody reads it any more: only its CIDFF and parquet keep sight of the notice (their groups' view grant).
+    revoked = _revoke_operator(ids)
+    revoked += _deleted_per_dossier(
+        ReferralUserObjectPermission.objects.filter(content_object__in=ids), "content_object"
+    )
+    revoked += _deleted_per_dossier(
+        ReferralGroupObjectPermission.objects.filter(content_object__in=ids).exclude(permission__codename=VIEW),
+        "content_object",
+    )
+    return names, {pk: json.dumps({"kind": kind, "files": files[pk], "grants": revoked[pk]}) for pk in ids}
 
 
-def _purge_documents(referral_id, now) -> bool:
-    with transaction.atomic():
-        referral = _lock_due(schedule.DOCUMENTS.kind, referral_id, now)
-        if referral is None:
-            return False
-        names = _erase_files(referral)
-        audit_record(actor=None, action="retention.documents", obj=referral, detail=json.dumps({"files": len(names)}))
-        _after_commit(names)
-    return True
+def _purge_documents(kind: str, ids: list[int]) -> tuple[list[str], dict]:
+    names, files = _erase_files(ids)
+    return names, {pk: json.dumps({"files": files[pk]}) for pk in ids}
 
 
-def _purge_sheet(referral_id, now) -> bool:
-    with transaction.atomic():
-        referral = _lock_due(schedule.SHEET.kind, referral_id, now)
-        if referral is None:
-            return False
-        names = _erase_files(referral, kinds=[DecisionDocumentKind.BENEFICIARY_SHEET])
-        revoked = _revoke_operator(referral)
-        detail = json.dumps({"files": len(names), "grants": revoked})
-        audit_record(actor=None, action="retention.operator_sheet", obj=referral, detail=detail)
-        _after_commit(names)
-    return True
+def _purge_sheet(kind: str, ids: list[int]) -> tuple[list[str], dict]:
+    names, files = _erase_files(ids, kinds=[DecisionDocumentKind.BENEFICIARY_SHEET])
+    revoked = _revoke_operator(ids)
+    return names, {pk: json.dumps({"files": files[pk], "grants": revoked[pk]}) for pk in ids}
 
 
-PER_DOSSIER = {
-    schedule.DRAFT.kind: lambda pk, now: _delete_draft(pk, now),
-    schedule.CLOSED.kind: lambda pk, now: _anonymise(schedule.CLOSED.kind, pk, now),
-    schedule.MEASURE.kind: lambda pk, now: _anonymise(schedule.MEASURE.kind, pk, now),
-    schedule.DOCUMENTS.kind: _purge_documents,
-    schedule.SHEET.kind: _purge_sheet,
+# kind → (journal action, treatment of the locked dossiers: the file names to delete, each one's journal detail)
+TREATMENTS = {
+    schedule.DRAFT.kind: ("retention.draft_delete", _delete_drafts),
+    schedule.CLOSED.kind: ("retention.anonymise", _anonymise),
+    schedule.MEASURE.kind: ("retention.anonymise", _anonymise),
+    schedule.DOCUMENTS.kind: ("retention.documents", _purge_documents),
+    schedule.SHEET.kind: ("retention.operator_sheet", _purge_sheet),
 }
+
+
+def _journal(action: str, details: dict) -> None:
+    """One event per dossier, in the order given; a run of equal details is appended at once."""
+    for detail, run in groupby(details.items(), key=itemgetter(1)):
+        audit_record_many(actor=None, action=action, objects=[Referral(pk=pk) for pk, _ in run], detail=detail)
+
+
+def _purge_batch(kind: str, ids: list[int], now) -> int:
+    """Treat the batch's dossiers still due, in one transaction; their files are deleted once it commits."""
+    action, treat = TREATMENTS[kind]
+    with transaction.atomic():
+        locked = _lock_due(kind, ids, now)
+        if locked:
+            names, details = treat(kind, locked)
+            _journal(action, details)
+            _after_commit(names)
+    return len(locked)
 
 
 # --- the run ---------------------------------------------------------------------------------------------------
@@ -340,23 +358,12 @@ class Purge:
     references: dict = field(default_factory=dict)  # kind → dossier references (dry run only)
 
 
-def _delete_in_chunks(queryset: QuerySet) -> int:
+def _delete_in_batches(queryset: QuerySet) -> int:
     removed = 0
-    for ids in _chunks(_ids(queryset)):
+    for ids in _batches(queryset):
         with transaction.atomic():
             removed += queryset.model.objects.filter(pk__in=ids).delete()[1].get(queryset.model._meta.label, 0)
     return removed
-
-
-def _chunks(ids):
-    chunk = []
-    for pk in ids:
-        chunk.append(pk)
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _plan(now) -> list[tuple[str, QuerySet]]:
@@ -382,17 +389,17 @@ def retention_purge(*, dry_run: bool = False) -> Purge:
     now = timezone.now()
     purge = Purge(dry_run=dry_run)
     for kind, queryset in _plan(now):
-        if kind in PER_DOSSIER and dry_run:
+        if kind in TREATMENTS and dry_run:
             purge.references[kind] = [
                 reference
-                for ids in _chunks(_ids(queryset))
+                for ids in _batches(queryset)
                 for reference in Referral.objects.filter(pk__in=ids).order_by("pk").values_list("reference", flat=True)
             ]
             purge.counts[kind] = len(purge.references[kind])
-        elif kind in PER_DOSSIER:
-            purge.counts[kind] = sum(PER_DOSSIER[kind](pk, now) for pk in _ids(queryset))
+        elif kind in TREATMENTS:
+            purge.counts[kind] = sum(_purge_batch(kind, ids, now) for ids in _batches(queryset))
         else:
-            purge.counts[kind] = queryset.count() if dry_run else _delete_in_chunks(queryset)
+            purge.counts[kind] = queryset.count() if dry_run else _delete_in_batches(queryset)
     if not dry_run:
         import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
         audit_record(actor=None, action="retention.purge", detail=json.dumps(purge.counts, sort_keys=True))
