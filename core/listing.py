@@ -66,18 +66,10 @@ class PageFirstPaginator(Paginator):
     sorting all of them; the page is still one query (the ids are its subquery).
     """
 
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        rows = self.object_list
-        if isinstance(rows, QuerySet) and rows.ordered:
-            rows = rows.filter(pk__in=rows.values("pk")[bottom:top])
-        else:
-            rows = rows[bottom:top]
-        return self._get_page(rows, number, self)
+    def _get_page(self, object_list, *args, **kwargs):
+        if isinstance(object_list, QuerySet) and object_list.ordered:
+            object_list = self.object_list.filter(pk__in=object_list.values("pk"))  # the page's ids, sliced
+        return super()._get_page(object_list, *args, **kwargs)
 
 
 # --- the listing ------------------------------------------------------------------------------------------
