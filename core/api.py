@@ -1,5 +1,7 @@
 """DRF plumbing shared by every app: the router, pagination and the mapping of service errors."""
 
+import functools
+
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -56,11 +58,20 @@ class FileNegotiation(DefaultContentNegotiation):
 
 
 class Pagination(PageNumberPagination):
-    """`page_size` from 1 up (100 at most: a larger one is cut down); anything else is a 400, not ignored."""
+    """`page_size` from 1 up (100 at most: a larger one is cut down); anything else is a 400, not ignored.
+
+    A view that can count its list more cheaply than a COUNT over it says so with `list_count(queryset)`
+    (an int, or None to let the paginator count).
+    """
 
     page_size_query_param = "page_size"
     max_page_size = 100
     django_paginator_class = PageFirstPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        count = view.list_count(queryset) if hasattr(view, "list_count") else None
+        self.django_paginator_class = functools.partial(PageFirstPaginator, count=count)
+        return super().paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)

@@ -42,3 +42,8 @@ class PrivateFileNameField(models.CharField):
     """The name of an encrypted file in private storage (core.files); key rotation finds files by it."""
 
     description = "Nom d'un fichier du stockage privé"
+
+
+def encrypted_field_names(model) -> list[str]:
+    """The model's encrypted fields: a list's rows `defer()` them, so that no row decrypts what no list shows."""
+    return [field.name for field in model._meta.concrete_fields if isinstance(field, EncryptedJSONField)]

@@ -64,11 +64,19 @@ class ObjectGrants:
         the user's grant rows (the tables' unique indexes cover them) and joins them to the objects, instead
         of probing both grant tables for every object.
         """
+        return Q(**{f"{outer}__in": self._granted_ids(user, codename)})
+
+    def count(self, *, user, codename: str) -> int:
+        """How many objects `user` holds `codename` on: counted on the grant tables alone, which hold no grant
+        on a missing object (their foreign keys cascade), without joining the objects."""
+        return self._granted_ids(user, codename).count()
+
+    def _granted_ids(self, user, codename: str | tuple[str, ...]) -> QuerySet:
         codenames = (codename,) if isinstance(codename, str) else tuple(codename)
         permissions = permission_ids(self.app_label, codenames)
         direct = self.user_table.objects.filter(user_id=user.pk, permission_id__in=permissions)
         grouped = self.group_table.objects.filter(group_id__in=group_ids(user), permission_id__in=permissions)
-        return Q(**{f"{outer}__in": direct.values("content_object_id").union(grouped.values("content_object_id"))})
+        return direct.values("content_object_id").union(grouped.values("content_object_id"))
 
     def holders_q(self, *, obj, codename: str) -> Q:
         """For a User queryset: those who hold `codename` on `obj`."""
@@ -120,6 +128,10 @@ class ModelPolicy:
         if action != "view":
             queryset = queryset.filter(self.action_q(user, action))
         return queryset
+
+    def count_visible(self, user) -> int:
+        """How many objects `user` may see (a policy whose visibility is its grants alone counts them there)."""
+        return self.instances_user_has_permission_for(user).count()
 
     def action_q(self, user, action: str) -> Q:
         raise NotImplementedError(f"{type(self).__name__} cannot list by « {action} »")

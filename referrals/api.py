@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from audit.services import audit_record
 from core.api import ErrorSerializer, FileNegotiation
 from core.exceptions import PayloadTooLarge
+from core.fields import encrypted_field_names
 from core.files import ACCEPTED_MIME_TYPES, max_upload_label
 from core.schema import BUSY, blank_query
 from referrals import selectors, services
@@ -110,12 +111,15 @@ class ReferralViewSet(
     serializer_class = ReferralListSerializer
     filterset_class = ReferralFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    narrowed = True  # until filter_queryset has seen that nothing but the permission filter applies
 
     def get_queryset(self):
-        return selectors.referral_list_visible(user=self.request.user).order_by("-id")
+        visible = selectors.referral_list_visible(user=self.request.user).order_by("-id")
+        return visible.defer(*encrypted_field_names(Referral)) if self.action == "list" else visible
 
     def filter_queryset(self, queryset):
         """`?q=`: any text is accepted; one that is neither a phone nor "NOM Prénom JJ/MM/AAAA" finds nothing."""
+        conditions = len(queryset.query.where.children)
         queryset = super().filter_queryset(queryset)
         code = self.request.query_params.get("queue", "") if self.action == "list" else ""
         if code:
@@ -124,10 +128,17 @@ class ReferralViewSet(
             match = selectors.referral_queue_q(user=self.request.user, code=code)
             queryset = queryset.none() if match is None else queryset.filter(match)  # another role's queue: empty
         text = self.request.query_params.get("q", "").strip() if self.action == "list" else ""
-        if not text:
-            return queryset
-        match = selectors.referral_search_q(text)
-        return queryset.none() if match is None else queryset.filter(match)
+        if text:
+            match = selectors.referral_search_q(text)
+            queryset = queryset.none() if match is None else queryset.filter(match)
+        self.narrowed = len(queryset.query.where.children) != conditions  # a filter, a queue, a search, none()
+        return queryset
+
+    def list_count(self, queryset) -> int | None:
+        """All the visible dossiers (nothing narrowed them): counted on the grant tables, without the dossiers."""
+        if self.action != "list" or self.narrowed:
+            return None
+        return selectors.referral_count_visible(user=self.request.user)
 
     @extend_schema(
         parameters=[

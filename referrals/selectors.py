@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import Organisation, OrganisationKind, Role, User
 from audit.services import audit_record_many
 from core.exceptions import Forbidden
+from core.fields import encrypted_field_names
 from core.listing import Listing, choice, integer, text
 from referrals.hooks import guards_pass
 from referrals.indexes import search_indexes
@@ -20,6 +21,10 @@ from referrals.workflow import SYSTEM, TRANSITIONS, VIEW, Audience, ClosureReaso
 
 def referral_list_visible(*, user) -> QuerySet[Referral]:
     return referral_policy.instances_user_has_permission_for(user, "view")
+
+
+def referral_count_visible(*, user) -> int:
+    return referral_policy.count_visible(user)
 
 
 def referral_get_visible(*, user, referral_id) -> Referral:
@@ -348,7 +353,10 @@ def referral_work_queues(*, user, params, queues=None, base: QuerySet | None = N
     listing.set_default_sort(queue.default_sort)
 
     rows = listing.order(
-        matching.filter(matches[queue.code]).annotate(**{SINCE: queue.since()}).select_related("referrer_organisation")
+        matching.filter(matches[queue.code])
+        .annotate(**{SINCE: queue.since()})
+        .select_related("referrer_organisation")
+        .defer(*encrypted_field_names(Referral))
     )
     page = listing.paginate(rows, count=counts[queue.code])
     evaluators, cidffs = [], []

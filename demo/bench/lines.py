@@ -5,7 +5,10 @@ figures printed beside them. Requests go through the whole Django stack (test cl
 by both factors): permission filtering, journaling and decryption are paid as in production.
 """
 
+import json
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -24,7 +27,7 @@ from cidff.models import Evaluation, EvaluationStatus
 from cidff.reports import render_report_pdf
 from core.pdf import html_to_pdf
 from deadlines.services import deadlines_scan
-from demo.bench.load import sessions_end, verified_session
+from demo.bench.load import bench_process_env, sessions_end, verified_session
 from parquet.documents import render_decision_pdf
 from parquet.models import Decision, DecisionDocument, DecisionDocumentKind
 from referrals.models import CaseEvent, Referral
@@ -111,8 +114,13 @@ def get_ok(client: Client, path: str) -> Callable:
 
 @contextmanager
 def unfiltered():
-    """The same lists with the permission filter replaced by TRUE: what filtering costs, side by side."""
-    with mock.patch.object(type(referral_policy), "visible_q", lambda self, user: Q()):
+    """The same lists with the permission filter replaced by TRUE (and their count by a count of every dossier):
+    what filtering costs, side by side."""
+    policy = type(referral_policy)
+    with (
+        mock.patch.object(policy, "visible_q", lambda self, user: Q()),
+        mock.patch.object(policy, "count_visible", lambda self, user: self.base_queryset().count()),
+    ):
         yield
 
 
@@ -194,6 +202,62 @@ def filter_lines(cast, clients: Clients, *, repeat: int) -> list[Line]:
             )
         )
     return lines
+
+
+# --- 3: growth -----------------------------------------------------------------------------------------------
+
+GROWTH_PATHS = {"API": "/api/v1/referrals/?page_size=20", "web": "/dossiers/?file=tous"}
+GROWTH_SHARE = 10  # the smaller world holds a tenth of the dossiers, its coordination as many as here
+MAX_GROWTH_RATIO = 1.5
+GROWTH_MARK = "croissance:"  # the probe's line of figures on its output
+
+
+def coordinator_list_times(cast, clients: Clients, *, repeat: int) -> dict:
+    """The coordination's lists in this database: her visible dossiers, the median time of each list."""
+    user = cast["coordinator"]
+    client = clients(user)
+    times = {kind: timed(get_ok(client, path), repeat=repeat).median for kind, path in GROWTH_PATHS.items()}
+    return {"dossiers": Referral.objects.count(), "visible": referral_list_visible(user=user).count(), **times}
+
+
+def growth_lines(cast, clients: Clients, *, repeat: int) -> list[Line]:
+    """The coordination's lists here against the same lists in a world a tenth as large where her CIDFF holds as
+    many dossiers (`bench --growth-probe` in its own database, `<this database>_growth`, filled once)."""
+    here = coordinator_list_times(cast, clients, repeat=repeat)
+    smaller = _growth_probe(max(here["dossiers"] // GROWTH_SHARE, 1), repeat=repeat)
+    lines = []
+    for kind in GROWTH_PATHS:
+        ratio = here[kind] / smaller[kind]
+        lines.append(
+            Line(
+                3,
+                f"Croissance, liste {kind} d'une coordination : {smaller['dossiers']} → {here['dossiers']} dossiers",
+                f"{ratio:.2f}",
+                f"≤ {MAX_GROWTH_RATIO}",
+                ratio <= MAX_GROWTH_RATIO,
+                f"{ms(smaller[kind])} ({smaller['visible']} visibles) → {ms(here[kind])} ({here['visible']} visibles)",
+            )
+        )
+    return lines
+
+
+def _growth_probe(dossiers: int, *, repeat: int) -> dict:
+    name = f"{connection.settings_dict['NAME']}_growth"
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    db = connection.settings_dict
+    env = bench_process_env(f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}")
+    env["ALLOWED_HOSTS"] += ",testserver"  # its requests go through Django's test client, as here
+    manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+    probe = [*manage, "bench", "--growth-probe", "--dossiers", str(dossiers), "--repeat", str(repeat)]
+    done = subprocess.run(probe, env=env, capture_output=True, text=True)
+    figures = [line for line in done.stdout.splitlines() if line.startswith(GROWTH_MARK)]
+    if done.returncode or not figures:
+        raise RuntimeError(f"Ligne 3 : la sonde du petit monde a échoué.\n{done.stderr[-2000:]}")
+    return json.loads(figures[-1].removeprefix(GROWTH_MARK))
 
 
 # --- 4: dossier pages whatever their history -----------------------------------------------------------------

@@ -48,6 +48,7 @@ TRIVIAL_SECONDS = 15  # the ceiling's run: at most this long (never longer than 
 START_SECONDS = 30  # gunicorn must answer within this
 STOP_SECONDS = 10  # then it is killed
 LOG_TAIL = 2000  # characters of a log quoted in an error
+BENCH_CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/11")
 
 # The locustfile's class for each role (the command line names the ones to run) and for the ceiling.
 ROLE_CLASSES = {
@@ -176,9 +177,10 @@ def sessions_end(keys: list[str]) -> None:
 # --- gunicorn and locust --------------------------------------------------------------------------------
 
 
-def _server_env(database_url: str) -> dict[str, str]:
-    """The embedded configuration without DEBUG, on the bench database, with this process's secrets and
-    directories: its sessions are signed with the same key, the encrypted fields and stored reports read back."""
+def bench_process_env(database_url: str) -> dict[str, str]:
+    """For a process of the bench (the server, the growth line's probe): the embedded configuration without DEBUG,
+    on `database_url`, with this process's secrets and directories: its sessions are signed with the same key, the
+    encrypted fields and stored reports read back."""
     return {
         **os.environ,
         "VIGIE_ENV": "embedded",
@@ -196,6 +198,7 @@ def _server_env(database_url: str) -> dict[str, str]:
         "VIGIE_PRIVATE_STORAGE": str(settings.PRIVATE_STORAGE_ROOT),
         "VIGIE_AUDIT_CHECKPOINT_DIR": str(settings.VIGIE_AUDIT_CHECKPOINT_DIR),
         "VIGIE_STATIC_ROOT": str(settings.STATIC_ROOT),
+        "CACHE_URL": BENCH_CACHE_URL,  # shared by the workers, as production's web nodes share Redis
         "LOG_LEVEL": "WARNING",
     }
 
@@ -216,7 +219,7 @@ def _server(database_url: str, port: int, log_path: Path):
         process = subprocess.Popen(
             command,
             cwd=settings.BASE_DIR,
-            env=_server_env(database_url),
+            env=bench_process_env(database_url),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its workers share its process group: a kill reaches them all

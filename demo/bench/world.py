@@ -110,6 +110,9 @@ DEMO_COURTS = {
     "paris": (3.0, {"cidffparis": 1.0}),
 }
 SECOND_CIDFF_SHARE = 0.35
+# The growth line's smaller world: Nanterre alone, its southern CIDFF taking the share of the dossiers that
+# gives its coordination as many as in the full world (~8,000 of 100,000 there, of 10,000 here).
+FOCUSED_COURTS = {"nanterre": (4.0, {"cidff92sud": 0.8, "cidff92nord": 0.2})}
 
 # Referring services: the kind in their name, the functions of their referrers, how common they are.
 SERVICE_KINDS = [
@@ -189,8 +192,10 @@ class BenchWorld:
     rows: int  # rows inserted (all tables), for "rows per second"
 
 
-def bench_world(*, dossiers: int = 100_000, seed: int = 2026, stdout=None) -> BenchWorld:
-    """Fill the bench database once (bulk), or reuse it when it already holds dossiers."""
+def bench_world(*, dossiers: int = 100_000, seed: int = 2026, focused: bool = False, stdout=None) -> BenchWorld:
+    """Fill the bench database once (bulk), or reuse it when it already holds dossiers.
+
+    `focused`: one jurisdiction only (FOCUSED_COURTS), for the growth line's smaller world."""
     if connection.vendor != "postgresql":
         raise ImproperlyConfigured("Le banc d'essai tourne sur PostgreSQL (DATABASE_URL=postgres://…).")
     existing = Referral.objects.count()
@@ -198,7 +203,7 @@ def bench_world(*, dossiers: int = 100_000, seed: int = 2026, stdout=None) -> Be
         _say(stdout, f"Base déjà remplie ({existing} dossiers) : réutilisée telle quelle.")
         return BenchWorld(users=_cast(), dossiers=existing, seconds=0.0, rows=0)
     started = time.perf_counter()
-    rows = _Fill(dossiers, random.Random(seed), stdout).run()
+    rows = _Fill(dossiers, random.Random(seed), stdout, focused=focused).run()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # index-only scans need the visibility map
     seconds = time.perf_counter() - started
@@ -266,8 +271,9 @@ class _Court:
 class _Fill:
     """Everything one fill needs in memory: the people, the phone stock, and the journal until it is sealed."""
 
-    def __init__(self, dossiers: int, rng: random.Random, stdout):
+    def __init__(self, dossiers: int, rng: random.Random, stdout, *, focused: bool = False):
         self.count, self.rng, self.stdout = dossiers, rng, stdout
+        self.demo_courts, self.extra_courts = (FOCUSED_COURTS, 0) if focused else (DEMO_COURTS, EXTRA_JURISDICTIONS)
         self.fraction = dossiers / SCALE
         self.now = timezone.now()
         self.journal_since = self.now - datetime.timedelta(days=settings.VIGIE_AUDIT_RETENTION_DAYS)
@@ -385,13 +391,13 @@ class _Fill:
                 [demo.organisations[cidff] for cidff in shares],
                 list(shares.values()),
             )
-            for key, (weight, shares) in DEMO_COURTS.items()
+            for key, (weight, shares) in self.demo_courts.items()
         ]
         extra = self._bulk(
             Jurisdiction,
             [
                 Jurisdiction(name=f"TJ d'essai {n:02d}", departments=[f"{n:02d}"])
-                for n in range(1, EXTRA_JURISDICTIONS + 1)
+                for n in range(1, self.extra_courts + 1)
             ],
         )
         specs = []  # (slug, name, kind, jurisdiction)

@@ -75,6 +75,20 @@ def test_list_shows_exactly_the_granted_dossiers(api, users, dossiers, user_key)
     response = api(user).get("/api/v1/referrals/?page_size=100")
     assert response.status_code == 200
     assert {row["id"] for row in response.json()["results"]} == expected
+    assert response.json()["count"] == len(expected)  # counted on the grant tables
+
+
+@pytest.mark.parametrize("user_key", ["referrer_ccas", "coord_sud"])
+def test_the_count_covers_every_page_and_follows_each_narrowing(api, users, dossiers, user_key):
+    client = api(users[user_key])
+    visible = Referral.objects.filter(pk__in=[dossiers[key].pk for key in EXPECTED_VISIBLE[user_key]])
+
+    first = client.get("/api/v1/referrals/?page_size=1").json()
+    assert first["count"] == visible.count() and len(first["results"]) == 1 and first["next"]
+    submitted = client.get("/api/v1/referrals/?page_size=1&status=submitted").json()
+    assert submitted["count"] == visible.filter(status="submitted").count()
+    assert client.get("/api/v1/referrals/?q=texte-sans-forme").json()["count"] == 0  # a search that finds nothing
+    assert client.get("/api/v1/referrals/?queue=tous").json()["count"] == visible.count()
 
 
 @pytest.mark.parametrize("user_key", sorted(EXPECTED_VISIBLE))

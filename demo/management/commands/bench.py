@@ -5,6 +5,7 @@ missed; the smoke variant (a few thousand dossiers, a short load) proves the ben
 fails only if it cannot run.
 """
 
+import json
 import time
 
 from django.conf import settings
@@ -31,6 +32,7 @@ MAX_P95_MS, MAX_P99_MS = 200, 500
 MEASURES = {  # line number: measure(cast, clients, repeat)
     1: lambda cast, clients, repeat: bench_lines.list_lines(cast, clients, repeat=repeat),
     2: lambda cast, clients, repeat: bench_lines.filter_lines(cast, clients, repeat=repeat),
+    3: lambda cast, clients, repeat: bench_lines.growth_lines(cast, clients, repeat=repeat),
     4: lambda cast, clients, repeat: bench_lines.detail_lines(cast, clients),
     5: lambda cast, clients, repeat: bench_lines.pdf_lines(repeat=repeat),
     6: lambda cast, clients, repeat: bench_lines.stats_lines(cast, clients, repeat=repeat),
@@ -49,15 +51,24 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=50, help="Clients simultanés de la charge (locust).")
         parser.add_argument("--seconds", type=int, default=60, help="Durée de la charge.")
         parser.add_argument(
+            "--growth-probe",
+            action="store_true",
+            help="Pour la ligne 3 : remplit (ou réutilise) ici un monde d'une seule juridiction et mesure les "
+            "listes de la coordination.",
+        )
+        parser.add_argument(
             "--lines",
             type=lambda value: {int(number) for number in value.split(",")},
             default=set(MEASURES) | {LOAD_LINE},
             help="Lignes à mesurer, par exemple 1,2,4 (toutes par défaut).",
         )
 
-    def handle(self, *args, dossiers, smoke, repeat, clients, seconds, lines: set[int], **options):
+    def handle(self, *args, dossiers, smoke, repeat, clients, seconds, lines: set[int], growth_probe, **options):
         if connection.vendor != "postgresql":
             raise CommandError("Le banc d'essai tourne sur PostgreSQL (DATABASE_URL=postgres://…/vigie_bench).")
+        if growth_probe:
+            self._growth_probe(dossiers, repeat)
+            return
         world = bench_world(dossiers=dossiers, stdout=self.stdout)
         cast = world.users
         found = [
@@ -98,6 +109,16 @@ class Command(BaseCommand):
             self.stdout.write(self.style.ERROR(f"{len(missed)} objectif(s) manqué(s)."))
             raise SystemExit(1)
         self.stdout.write(f"Rapport écrit dans {settings.VAR_DIR / 'bench.md'} et bench.json.")
+
+    def _growth_probe(self, dossiers: int, repeat: int) -> None:
+        """The smaller world of line 3 (filled once in this database), its coordination's list times on one line."""
+        world = bench_world(dossiers=dossiers, focused=True)
+        clients_of = bench_lines.Clients()
+        try:
+            figures = bench_lines.coordinator_list_times(world.users, clients_of, repeat=repeat)
+        finally:
+            clients_of.close()
+        self.stdout.write(bench_lines.GROWTH_MARK + json.dumps(figures))
 
     def _load(self, clients: int, seconds: int) -> list[Line]:
         """Line 8: gunicorn (gthread, 2 workers) under locust's clients, beside the stack's ceiling."""

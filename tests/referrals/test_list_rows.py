@@ -1,0 +1,53 @@
+"""List rows: read without decrypting anything (no list shows personal data), each page read once."""
+
+import pytest
+
+from core import fields
+from core.listing import PageFirstPaginator, page_rows
+from referrals.models import Referral
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def decryptions(monkeypatch):
+    calls = []
+    decrypt = fields.decrypt_json
+    monkeypatch.setattr(fields, "decrypt_json", lambda token: calls.append(1) or decrypt(token))
+    return calls
+
+
+def test_the_lists_decrypt_nothing(api, users, make_referral, decryptions):
+    for state in ("submitted", "received", "evaluation"):
+        make_referral(state)
+    client = api(users["coord_sud"])  # a signed-in client: the API and the site
+    decryptions.clear()  # making the dossiers decrypted them
+
+    listed = client.get("/api/v1/referrals/?page_size=100")
+    page = client.get("/dossiers/?file=tous")
+
+    assert listed.status_code == page.status_code == 200
+    assert len(listed.json()["results"]) == 3
+    assert decryptions == []
+    Referral.objects.get(pk=listed.json()["results"][0]["id"]).victim  # noqa: B018 — the detail still decrypts
+    assert decryptions
+
+
+def test_a_page_is_read_without_the_filters_its_ids_carry(make_referral):
+    made = [make_referral("submitted") for _ in range(3)]
+    listed = Referral.objects.filter(status="submitted", cidff__isnull=False).select_related("cidff").order_by("-id")
+
+    rows = page_rows(listed)
+    assert not rows.query.where.children and rows.query.select_related == {"cidff": {}}
+    page = PageFirstPaginator(listed, 2).page(1)
+    assert [referral.pk for referral in page] == [made[2].pk, made[1].pk]
+
+
+def test_filters_through_a_join_to_many_rows_stay_on_the_page_query(make_referral):
+    referral = make_referral("evaluation")  # several events: a join to them repeats the dossier
+    assert referral.events.count() > 1
+    listed = Referral.objects.filter(events__action__isnull=False).order_by("-id")
+
+    assert page_rows(listed) is listed
+    assert page_rows(listed.distinct()) is not listed
+    assert page_rows(listed.distinct()).query.where.children  # DISTINCT: kept too
