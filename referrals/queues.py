@@ -23,6 +23,11 @@ from referrals.workflow import Status
 ALL = "tous"
 SINCE = "since"  # the annotation the lists sort and show the "Depuis…" column by
 
+# What a queue may hold. Most hold open dossiers only: they are counted among the open dossiers, a fifth of the
+# base after three years; the closed ones (and all of them) are counted from the visible total.
+OPEN, CLOSED, EVERY = "open", "closed", "every"
+OPEN_STATES = tuple(status for status in Status.values if status != Status.CLOSED)
+
 
 @dataclass(frozen=True)
 class Queue:
@@ -38,6 +43,7 @@ class Queue:
     may_default: bool = True  # False: never opened by default (closed dossiers, all dossiers)
     default_sort: str = "urgence"  # see referrals.selectors.QUEUE_SORTS
     description: str = ""
+    holds: str = OPEN  # OPEN: never a closed dossier; CLOSED: closed dossiers only; EVERY: any dossier
 
 
 _queues: dict[str, Queue] = {}
@@ -60,8 +66,10 @@ def queues_for(user) -> list[Queue]:
 
 
 def queue_q(queue: Queue, *, user, now, among: list[Queue]) -> Q:
-    """The queue's rows, less those its sub-queues (among `among`) take."""
+    """The queue's rows, less those its sub-queues (among `among`) take; never a closed dossier in an OPEN queue."""
     match = queue.q(user=user, now=now)
+    if queue.holds == OPEN:
+        match &= Q(status__in=OPEN_STATES)
     for child in among:
         if child.within == queue.code:
             match &= ~child.q(user=user, now=now)
@@ -176,6 +184,7 @@ BUILTIN = [
         may_default=False,
         default_sort="-depuis",
         description="Dossiers clôturés, les plus récents d'abord.",
+        holds=CLOSED,
     ),
     Queue(
         ALL,
@@ -187,6 +196,7 @@ BUILTIN = [
         priority=100,
         may_default=False,
         description="Tous les dossiers que vous voyez.",
+        holds=EVERY,
     ),
 ]
 for _queue in BUILTIN:

@@ -15,7 +15,7 @@ from referrals.hooks import guards_pass
 from referrals.indexes import search_indexes
 from referrals.models import CaseEvent, DuplicateAnswer, DuplicateVerdict, Referral, ReferralDocument, Urgency
 from referrals.policies import document_policy, referral_grants, referral_policy
-from referrals.queues import ALL, SINCE, Queue, queue_q, queues_for
+from referrals.queues import ALL, CLOSED, EVERY, OPEN, OPEN_STATES, SINCE, Queue, queue_q, queues_for
 from referrals.workflow import SYSTEM, TRANSITIONS, VIEW, Audience, ClosureReason, Status
 
 
@@ -304,16 +304,18 @@ def referral_text_q(*, user, text: str) -> Q:
     return match
 
 
-def referral_work_queues(*, user, params, queues=None, base: QuerySet | None = None) -> WorkQueues:
+def referral_work_queues(*, user, params, queues=None) -> WorkQueues:
     """The dossiers `user` sees, in the queues of her role, searched, filtered, sorted and paginated by `params`
     (request.GET: file, q, urgence, etat, evaluatrice, cidff, sort, page; bad values fall back to defaults).
 
-    Counts: one aggregate query for every queue (with the search and filters applied); the page: one count and one
-    select whatever its length. The default queue is the most urgent non-empty one (all dossiers when searching).
+    Counts: one aggregate query for every queue (with the search and filters applied), over the open dossiers
+    alone when nothing narrows the list (the closed ones and the total then come from the grant tables); the
+    page: one select whatever its length. The default queue is the most urgent non-empty one (all dossiers when
+    searching).
     """
     now = timezone.now()
     queues = queues if queues is not None else queues_for(user)
-    visible = referral_list_visible(user=user) if base is None else base
+    visible = referral_list_visible(user=user)
     filters = {
         "file": choice(queue.code for queue in queues),
         "q": text(200),
@@ -335,10 +337,18 @@ def referral_work_queues(*, user, params, queues=None, base: QuerySet | None = N
     matching = visible.filter(narrowed)
 
     matches = {queue.code: queue_q(queue, user=user, now=now, among=queues) for queue in queues}
-    totals = matching.aggregate(
-        **{f"n{index}": Count("pk", filter=matches[queue.code]) for index, queue in enumerate(queues)}
-    )
-    counts = {queue.code: totals[f"n{index}"] for index, queue in enumerate(queues)}
+    counted = [(index, queue) for index, queue in enumerate(queues) if queue.holds == OPEN]
+    counters = {f"n{index}": Count("pk", filter=matches[queue.code]) for index, queue in counted}
+    if narrowed:
+        totals = matching.aggregate(opened=Count("pk", filter=Q(status__in=OPEN_STATES)), every=Count("pk"), **counters)
+    else:
+        totals = matching.filter(status__in=OPEN_STATES).aggregate(opened=Count("pk"), **counters)
+        totals["every"] = referral_count_visible(user=user)
+    held = {CLOSED: totals["every"] - totals["opened"], EVERY: totals["every"]}
+    counts = {
+        queue.code: totals[f"n{index}"] if queue.holds == OPEN else held[queue.holds]
+        for index, queue in enumerate(queues)
+    }
 
     by_code = {queue.code: queue for queue in queues}
     if listing.get("q") and ALL in by_code:

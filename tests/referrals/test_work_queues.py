@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cidff import services as cidff_services
 from core import listing
+from deadlines.models import Deadline
 from referrals import selectors
 from referrals.forms import AssignForm
 from tests.web.helpers import text
@@ -64,6 +65,28 @@ def test_the_coordination_queues_say_what_to_do_next(users, make_referral, make_
     assert listed(coordinator, "file=a-transmettre") == [validated.reference]
     assert listed(coordinator, "file=au-parquet") == [at_parquet.reference]
     assert listed(coordinator, "file=clotures") == [closed.reference]
+
+
+def test_the_counts_are_the_same_whether_the_list_is_narrowed_or_not(users, make_referral):
+    for state in ("submitted", "received", "evaluation", "closed", "closed"):
+        make_referral(state, urgency="normal")
+    make_referral("closed", cidff="cidff92nord")  # not hers
+    coordinator = users["coord_sud"]
+
+    whole = counts(coordinator)  # the open dossiers counted, the closed ones and the total from the grant tables
+    narrowed = counts(coordinator, "urgence=normal")  # one aggregate over every dossier the filter keeps
+
+    assert whole == narrowed
+    assert whole["clotures"] == 2 and whole["tous"] == 5 and whole["a-accuser"] == 1
+
+
+def test_a_closed_dossier_is_in_no_open_queue(users, make_referral):
+    closed = make_referral("closed")
+    Deadline.objects.create(referral=closed, kind="acknowledgement", due_at=timezone.now(), state="overdue")
+    coordinator = users["coord_sud"]
+
+    assert counts(coordinator)["echeances"] == 0 and listed(coordinator, "file=echeances") == []
+    assert counts(coordinator)["clotures"] == 1
 
 
 def test_the_default_queue_is_the_most_urgent_non_empty_one(users, make_referral):
