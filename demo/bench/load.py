@@ -45,6 +45,9 @@ PLAN_ENV = "VIGIE_LOAD_PLAN"  # names the JSON file of sessions and ids that the
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 IDS_PER_USER = 30  # of each kind: enough to spread the reads, few enough to stay the user's everyday objects
 TRIVIAL_SECONDS = 15  # the ceiling's run: at most this long (never longer than the working run)
+# The same journeys first, not counted: a server in service has compiled its templates and filled its caches
+# (the dashboard's figures, the permission ids); the first requests of a freshly started one are not what users get.
+WARM_SECONDS = 20
 START_SECONDS = 30  # gunicorn must answer within this
 STOP_SECONDS = 10  # then it is killed
 LOG_TAIL = 2000  # characters of a log quoted in an error
@@ -83,9 +86,9 @@ def load_run(
                 trivial = _locust(
                     [TRIVIAL_CLASS], clients, min(seconds, TRIVIAL_SECONDS), host, plan_path, work / "trivial"
                 )
-                working = _locust(
-                    [ROLE_CLASSES[role] for role in plan["roles"]], clients, seconds, host, plan_path, work / "load"
-                )
+                journeys = [ROLE_CLASSES[role] for role in plan["roles"]]
+                _locust(journeys, clients, min(WARM_SECONDS, seconds), host, plan_path, work / "warm")  # not counted
+                working = _locust(journeys, clients, seconds, host, plan_path, work / "load")
     finally:
         sessions_end(session_keys)
     return {**working, "trivial_rps": trivial["rps"], "clients": clients, "seconds": seconds}
