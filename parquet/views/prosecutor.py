@@ -14,6 +14,7 @@ from cidff.api import pdf_response
 from cidff.instruments import definition_items, level_label
 from cidff.models import Evaluation, EvaluationKind, EvaluationReport, Recommendation
 from core.exceptions import Conflict
+from core.fields import encrypted_field_names
 from core.web import service_errors
 from parquet import selectors, services
 from parquet.forms import (
@@ -72,9 +73,8 @@ def decision_inbox(request):
     board = referral_selectors.referral_work_queues(user=user, params=request.GET)
     referrals = list(board.page.object_list)
     latest = {}
-    for evaluation in cidff_selectors.evaluations_sent_latest_first(
-        Evaluation.objects.filter(referral__in=referrals)
-    ).select_related("instrument"):
+    sent = Evaluation.objects.filter(referral__in=referrals).defer(*encrypted_field_names(Evaluation))
+    for evaluation in cidff_selectors.evaluations_sent_latest_first(sent).select_related("instrument"):
         latest.setdefault(evaluation.referral_id, evaluation)
     rows = []
     for referral in referrals:
