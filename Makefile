@@ -87,7 +87,8 @@ beat: install
 
 ## The performance report (docs/performance.md): fills the bench database once (~100,000 dossiers, ~20,000
 ## accounts, their grants), reuses it afterwards, measures every line, writes var/bench.md and var/bench.json;
-## fails when a target is missed. bench-smoke: a fresh small world (3,000 dossiers) and a short load, so that
+## fails when a target is missed. The growth line fills (once) a second, one-jurisdiction world in
+## <database>_growth. bench-smoke: fresh small worlds (3,000 dossiers, 300 for growth) and a short load, so that
 ## the bench itself cannot rot (run by .ci/run; it fails only if the bench cannot run).
 bench: install
 	psql "$(dir $(BENCH_DATABASE_URL))postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_DATABASE_URL))'" | grep -q 1 \
@@ -97,6 +98,7 @@ bench: install
 
 bench-smoke: install
 	dropdb -h 127.0.0.1 -p 5432 -U root --if-exists $(notdir $(BENCH_SMOKE_DATABASE_URL))
+	dropdb -h 127.0.0.1 -p 5432 -U root --if-exists $(notdir $(BENCH_SMOKE_DATABASE_URL))_growth
 	createdb -h 127.0.0.1 -p 5432 -U root $(notdir $(BENCH_SMOKE_DATABASE_URL))
 	DATABASE_URL=$(BENCH_SMOKE_DATABASE_URL) $(PY) manage.py migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_SMOKE_DATABASE_URL) $(PY) manage.py bench --smoke --dossiers 3000 --repeat 3 \
