@@ -32,12 +32,10 @@ run: install
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 ## The suite runs on TEST_WORKERS processes (pytest-xdist, one test database each); the tests that start real
-## Celery processes share one Redis database and run together in one of them. Connections are not kept between
-## requests in tests (VIGIE_DB_CONN_MAX_AGE=0): a thread's kept connection would hold the test database open
-## when it is dropped.
+## Celery processes share one Redis database and run together in one of them.
 test: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
-		VIGIE_DB_CONN_MAX_AGE=0 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+		$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## The date-sensitive tests (marker `dates`) again at each pinned instant of TEST_DATES (the session clock,
 ## VIGIE_TEST_NOW, Paris): New Year's Eve and Day, 29 February, both DST switches, a quarter's last evening,
@@ -50,8 +48,7 @@ test-dates: install
 	@failed=""; for now in $(TEST_DATES); do \
 		echo "=== make test-dates: VIGIE_TEST_NOW=$$now ==="; \
 		VIGIE_TEST_NOW=$$now DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$(TEST_REDIS_URL) \
-			CELERY_TASK_ALWAYS_EAGER=1 VIGIE_DB_CONN_MAX_AGE=0 $(PY) -m pytest -m "dates and not integration and not browser" \
-			-n $(TEST_WORKERS) \
+			CELERY_TASK_ALWAYS_EAGER=1 $(PY) -m pytest -m "dates and not integration and not browser" -n $(TEST_WORKERS) \
 			|| failed="$$failed $$now"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "make test-dates: failures at$$failed"; exit 1; fi; \
