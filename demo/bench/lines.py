@@ -27,7 +27,7 @@ from cidff.models import Evaluation, EvaluationStatus
 from cidff.reports import render_report_pdf
 from core.pdf import html_to_pdf
 from deadlines.services import deadlines_scan
-from demo.bench.load import bench_process_env, sessions_end, verified_session
+from demo.bench.load import bench_process_env, postgres_url, sessions_end, verified_session
 from parquet.documents import render_decision_pdf
 from parquet.models import Decision, DecisionDocument, DecisionDocumentKind
 from referrals.models import CaseEvent, Referral
@@ -38,6 +38,7 @@ from stats import selectors as stats
 from stats.exports import census_csv, census_xlsx
 
 LIST_ROLES = ("coordinator", "evaluator", "prosecutor", "referrer")
+LIST_PATHS = {"API": "/api/v1/referrals/?page_size=20", "web": "/dossiers/?file=tous"}  # first page, every dossier
 DETAIL_ROLES = ("coordinator", "evaluator", "prosecutor", "referrer")
 MAX_LIST_QUERIES = 8
 MIN_THROUGHPUT_RATIO = 0.8
@@ -152,7 +153,7 @@ def list_lines(cast, clients: Clients, *, repeat: int) -> list[Line]:
         user = cast[role]
         client = clients(user)
         visible = referral_list_visible(user=user).count()
-        for kind, path in (("API", "/api/v1/referrals/?page_size=20"), ("web", "/dossiers/?file=tous")):
+        for kind, path in LIST_PATHS.items():
             line = _ratio_line(1, f"Liste {kind} — {role} ({visible} dossiers visibles)", path, client, repeat)
             lines.append(line)
         counts = {
@@ -206,7 +207,6 @@ def filter_lines(cast, clients: Clients, *, repeat: int) -> list[Line]:
 
 # --- 3: growth -----------------------------------------------------------------------------------------------
 
-GROWTH_PATHS = {"API": "/api/v1/referrals/?page_size=20", "web": "/dossiers/?file=tous"}
 GROWTH_SHARE = 10  # the smaller world holds a tenth of the dossiers, its coordination as many as here
 MAX_GROWTH_RATIO = 1.5
 GROWTH_MARK = "croissance:"  # the probe's line of figures on its output
@@ -216,7 +216,7 @@ def coordinator_list_times(cast, clients: Clients, *, repeat: int) -> dict:
     """The coordination's lists in this database: her visible dossiers, the median time of each list."""
     user = cast["coordinator"]
     client = clients(user)
-    times = {kind: timed(get_ok(client, path), repeat=repeat).median for kind, path in GROWTH_PATHS.items()}
+    times = {kind: timed(get_ok(client, path), repeat=repeat).median for kind, path in LIST_PATHS.items()}
     return {"dossiers": Referral.objects.count(), "visible": referral_list_visible(user=user).count(), **times}
 
 
@@ -224,9 +224,9 @@ def growth_lines(cast, clients: Clients, *, repeat: int) -> list[Line]:
     """The coordination's lists here against the same lists in a world a tenth as large where her CIDFF holds as
     many dossiers (`bench --growth-probe` in its own database, `<this database>_growth`, filled once)."""
     here = coordinator_list_times(cast, clients, repeat=repeat)
-    smaller = _growth_probe(max(here["dossiers"] // GROWTH_SHARE, 1), repeat=repeat)
+    smaller = _smaller_world_times(max(here["dossiers"] // GROWTH_SHARE, 1), repeat=repeat)
     lines = []
-    for kind in GROWTH_PATHS:
+    for kind in LIST_PATHS:
         ratio = here[kind] / smaller[kind]
         lines.append(
             Line(
@@ -241,14 +241,14 @@ def growth_lines(cast, clients: Clients, *, repeat: int) -> list[Line]:
     return lines
 
 
-def _growth_probe(dossiers: int, *, repeat: int) -> dict:
+def _smaller_world_times(dossiers: int, *, repeat: int) -> dict:
+    """`coordinator_list_times` in the smaller world, created and filled if need be, measured by its own process."""
     name = f"{connection.settings_dict['NAME']}_growth"
     with connection._nodb_cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cursor.fetchone() is None:
             cursor.execute(f'CREATE DATABASE "{name}"')
-    db = connection.settings_dict
-    env = bench_process_env(f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}")
+    env = bench_process_env(postgres_url(name))
     env["ALLOWED_HOSTS"] += ",testserver"  # its requests go through Django's test client, as here
     manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)

@@ -180,6 +180,12 @@ def sessions_end(keys: list[str]) -> None:
 # --- gunicorn and locust --------------------------------------------------------------------------------
 
 
+def postgres_url(name: str | None = None) -> str:
+    """The URL of this process's PostgreSQL database, or of database `name` on the same server."""
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name or db['NAME']}"
+
+
 def bench_process_env(database_url: str) -> dict[str, str]:
     """For a process of the bench (the server, the growth line's probe): the embedded configuration without DEBUG,
     on `database_url`, with this process's secrets and directories: its sessions are signed with the same key, the

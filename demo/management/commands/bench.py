@@ -15,7 +15,7 @@ from django.db import connection
 from accounts.models import Role, User
 from demo.bench import lines as bench_lines
 from demo.bench.lines import Line
-from demo.bench.load import load_run
+from demo.bench.load import load_run, postgres_url
 from demo.bench.report import VERDICT, report_write
 from demo.bench.world import DOMAIN, bench_world
 from referrals.models import Referral
@@ -132,9 +132,7 @@ class Command(BaseCommand):
             .values_list("referrer_id", flat=True)
             .distinct()[: LOAD_USERS[Role.REFERRER]]
         )
-        db = connection.settings_dict
-        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        figures = load_run(database_url=url, users=users, clients=clients, seconds=seconds)
+        figures = load_run(database_url=postgres_url(), users=users, clients=clients, seconds=seconds)
         detail = (
             f"{figures['requests']} requêtes, {figures['rps']:.1f} req/s "
             f"(plafond de la pile : {figures['trivial_rps']:.0f} req/s sur une page sans base) ; "
