@@ -46,8 +46,8 @@ DATE_SENSITIVE = (
     "web/test_parquet_pages.py",
     "web/test_referral_form.py",
 )
-# Fixtures of tests that run real worker or beat processes: those read the real clock, not the test clock.
-REAL_PROCESSES = {"broker_url", "celery_processes", "real_worker"}
+# Fixtures of tests that run real worker, beat or web-server processes: those read the real clock, not the test clock.
+REAL_PROCESSES = {"broker_url", "celery_processes", "real_worker", "live_gunicorn"}
 SESSION_INSTANT = pytest.StashKey[tuple]()
 
 
@@ -180,23 +180,33 @@ def broker_url(request):
     return url
 
 
+def process_env(tmp_path, **overrides) -> dict[str, str]:
+    """The environment of a real Vigie process beside this test: its database, keys, private storage and
+    journal checkpoints, e-mails written to files under `tmp_path`."""
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "VIGIE_FIELD_KEYS": ",".join(django_settings.VIGIE_FIELD_KEYS),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+        "VIGIE_PRIVATE_STORAGE": str(django_settings.STORAGES["default"]["OPTIONS"]["location"]),
+        "VIGIE_AUDIT_CHECKPOINT_DIR": str(django_settings.VIGIE_AUDIT_CHECKPOINT_DIR),
+        **overrides,
+    }
+
+
 class CeleryProcesses:
     """Real worker and beat processes on the test broker, reading the test database, writing e-mails to files."""
 
     def __init__(self, broker_url, tmp_path):
-        db = connection.settings_dict
         self.mail_dir = tmp_path / "mail"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "CELERY_BROKER_URL": broker_url,
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "VIGIE_FIELD_KEYS": ",".join(django_settings.VIGIE_FIELD_KEYS),
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": str(self.mail_dir),
-            "VIGIE_PRIVATE_STORAGE": str(django_settings.STORAGES["default"]["OPTIONS"]["location"]),
-            "VIGIE_BEAT_SCHEDULE_FILE": str(tmp_path / "celerybeat-schedule"),
-        }
+        self.env = process_env(
+            tmp_path,
+            CELERY_BROKER_URL=broker_url,
+            CELERY_TASK_ALWAYS_EAGER="0",
+            VIGIE_BEAT_SCHEDULE_FILE=str(tmp_path / "celerybeat-schedule"),
+        )
         self.processes = []
 
     def start(self, *arguments, **env) -> subprocess.Popen:

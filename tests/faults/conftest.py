@@ -1,0 +1,83 @@
+"""Real production processes beside the tests: gunicorn serving the test database over real HTTP."""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT, process_env
+
+START_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Gunicorn:
+    """`gunicorn config.wsgi` as production runs it (gthread workers), on the test database, without DEBUG."""
+
+    def __init__(self, tmp_path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp_path / "gunicorn.log"
+        self.env = process_env(tmp_path, DEBUG="0", CELERY_BROKER_URL="", CELERY_TASK_ALWAYS_EAGER="1")
+        self.process = None
+
+    def start(self, *, workers: int = 2, threads: int = 25) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--worker-class",
+                "gthread",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"gunicorn s'est arrêté au démarrage :\n{self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/connexion/", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.3)
+        pytest.fail(f"gunicorn ne répond pas en {START_SECONDS} s :\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def live_gunicorn(tmp_path):
+    server = Gunicorn(tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
