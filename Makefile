@@ -11,7 +11,8 @@ BENCH_DATABASE_URL ?= postgres://root@127.0.0.1:5432/vigie_bench
 BENCH_SMOKE_DATABASE_URL ?= postgres://root@127.0.0.1:5432/vigie_bench_smoke
 TEST_WORKERS ?= 2
 
-.PHONY: install demo run test test-dates lint format check audit worker beat bench bench-smoke
+.PHONY: install demo run test test-dates lint format check audit worker beat bench bench-smoke backup restore \
+	prod prod-supervisor chaos
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -103,3 +104,30 @@ bench-smoke: install
 	DATABASE_URL=$(BENCH_SMOKE_DATABASE_URL) $(PY) manage.py migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_SMOKE_DATABASE_URL) $(PY) manage.py bench --smoke --dossiers 3000 --repeat 3 \
 		--clients 10 --seconds 15
+
+## Encrypted backup (VIGIE_BACKUP_KEY) of the database (one consistent snapshot), the private files and the
+## journal's checkpoints, in one file under var/backups/ (or OUTPUT=…). Restored into a new database by
+## `make restore FILE=var/backups/vigie-….vbk DATABASE=vigie_restauree [STORAGE=empty/folder]`.
+backup: install
+	$(PY) manage.py backup $(if $(OUTPUT),--output $(OUTPUT))
+
+restore: install
+	@test -n "$(FILE)" -a -n "$(DATABASE)" \
+		|| { echo "Usage : make restore FILE=sauvegarde.vbk DATABASE=nouvelle_base [STORAGE=dossier_vide]"; exit 2; }
+	$(PY) manage.py restore $(FILE) --database $(DATABASE) $(if $(STORAGE),--storage $(STORAGE))
+
+## Vigie as in production on this machine, no demo data: gunicorn serving TLS on https://127.0.0.1:8443/
+## (self-signed certificate), a Celery worker and one beat, run by honcho (deploy/Procfile); PostgreSQL database
+## vigie_prod and Redis database 3. Settings, secrets and certificate are made once under var/prod/ (never
+## committed). prod-supervisor: the first supervisor account and its single-use link to choose a password.
+prod: install
+	VIGIE_PYTHON=$(PY) deploy/prod
+
+prod-supervisor: install
+	@test -n "$(EMAIL)" || { echo "Usage : make prod-supervisor EMAIL=prenom.nom@exemple.fr"; exit 2; }
+	VIGIE_PYTHON=$(PY) deploy/manage-prod create_supervisor "$(EMAIL)"
+
+## The worker-killed fault test of `make test` (tests/faults), with 100 kills instead of 20.
+chaos: install
+	CHAOS_KILLS=100 DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$(TEST_REDIS_URL) \
+		CELERY_TASK_ALWAYS_EAGER=1 $(PY) -m pytest -p no:xdist tests/faults/test_worker_killed.py

@@ -189,13 +189,36 @@ def user_save_from_admin(*, actor: User, user: User, was_active: bool, site_url:
     return user
 
 
-def user_invite(*, actor: User, user: User, site_url: str) -> None:
-    """E-mail a single-use link to choose a password (the reset link: it dies once used or once a password is set)."""
+def password_link(*, user: User, site_url: str) -> str:
+    """A single-use link to choose a password (the reset link: it dies once used or once a password is set)."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    link = site_url.rstrip("/") + reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
-    context = {"link": link}
+    return site_url.rstrip("/") + reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+
+
+def user_invite(*, actor: User, user: User, site_url: str) -> None:
+    """E-mail the person a link to choose her password (`password_link`)."""
+    context = {"link": password_link(user=user, site_url=site_url)}
     subject = render_to_string("registration/invitation_subject.txt", context).strip()
     body = render_to_string("registration/invitation_email.txt", context)
     audit_record(actor=actor, action="user.invite", obj=user)
     transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+
+
+def supervisor_create(*, email: str, site_url: str, first_name: str = "", last_name: str = "") -> tuple[User, str]:
+    """The first supervisor, from the command line, since nobody can sign in to the admin yet; also a way back in.
+
+    Like an account created in the admin: no usable password, a single-use link (returned) for the person to choose
+    her own; at first login she enrols her second factor. Raises ValidationError (in French) and creates nothing.
+    """
+    email = email.strip().lower()
+    names = {"first_name": first_name.strip(), "last_name": last_name.strip()}
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "Un compte existe déjà avec cette adresse e-mail."})
+    User(email=email, role=Role.SUPERVISOR, **names).full_clean(exclude=["password"])
+    with transaction.atomic():
+        user = user_create(email=email, role=Role.SUPERVISOR, organisation=None, **names)
+        audit_record(actor=None, action="user.create_supervisor", obj=user)
+        link = password_link(user=user, site_url=site_url)
+        audit_record(actor=None, action="user.invite", obj=user, detail="lien affiché par create_supervisor")
+    return user, link

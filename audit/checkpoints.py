@@ -49,9 +49,10 @@ class Ledger:
         return [e for e in self.entries if e["kind"] == "purge"]
 
 
-def checkpoint_path() -> Path:
-    """This database's checkpoint file: several databases (demo, tests, bench) may share the directory."""
-    name = Path(str(connection.settings_dict["NAME"])).name
+def checkpoint_path(database_name: str | None = None) -> Path:
+    """A database's checkpoint file (this connection's by default): several databases (demo, tests, bench,
+    a restored backup) may share the directory."""
+    name = Path(str(database_name or connection.settings_dict["NAME"])).name
     base = re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "default"
     return Path(settings.VIGIE_AUDIT_CHECKPOINT_DIR) / f"checkpoints-{base}.jsonl"
 
@@ -101,7 +102,7 @@ def append(record: dict, path: Path | None = None) -> dict:
     """Seal `record` as the next line of the file and write it atomically; return the sealed entry."""
     path = path or checkpoint_path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with _exclusive(path):
+    with exclusive(path):
         existing = path.read_bytes() if path.exists() else b""
         entry = {
             "v": VERSION,
@@ -127,7 +128,7 @@ def _last_mac(path: Path, content: bytes) -> str:
 
 
 @contextmanager
-def _exclusive(path: Path):
+def exclusive(path: Path):
     """One writer at a time (beat, verify_audit, purge_audit), across processes."""
     lock = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:

@@ -452,7 +452,7 @@ def report_render(*, report_id: int) -> EvaluationReport:
         if report.status == ReportStatus.READY:
             return report
         pdf, data_digest = reports.render_report_pdf(report.evaluation, version=report.version)
-        report.storage_name, report.sha256 = store_private(pdf, folder="reports")
+        report.storage_name, report.sha256 = store_private(pdf, folder="reports", key=f"report-{report.pk}")
         report.data_sha256 = data_digest
         report.status = ReportStatus.READY
         report.rendered_at = timezone.now()

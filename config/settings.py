@@ -32,6 +32,8 @@ PRODUCTION_REQUIRED = (
     "VIGIE_AUDIT_KEY",  # the audit journal's key
     "VIGIE_INDEX_KEY",  # the blind index's key: its own, never a field key nor the audit key
 )
+# With VIGIE_STORAGE=s3, the bucket and its credentials (never boto3's ambient chain in production).
+PRODUCTION_S3_REQUIRED = ("VIGIE_S3_BUCKET", "VIGIE_S3_ACCESS_KEY_ID", "VIGIE_S3_SECRET_ACCESS_KEY")
 PRODUCTION_MIN_SECRET_KEY = 50  # characters, at least 5 distinct ones (Django's security.W009)
 PRODUCTION_MIN_KEY = 32  # characters of VIGIE_AUDIT_KEY and VIGIE_INDEX_KEY
 
@@ -75,6 +77,10 @@ def _production_problems() -> list[str]:
     index_key = env.str("VIGIE_INDEX_KEY", default="").strip()
     if index_key and (index_key in field_keys or index_key == env.str("VIGIE_AUDIT_KEY", default="").strip()):
         problems.append("VIGIE_INDEX_KEY doit être une clé à part, ni une clé de VIGIE_FIELD_KEYS ni VIGIE_AUDIT_KEY")
+    if env.str("VIGIE_STORAGE", default="local") == "s3":
+        unset = [name for name in PRODUCTION_S3_REQUIRED if not env.str(name, default="").strip()]
+        if unset:
+            problems.append("VIGIE_STORAGE=s3 : variables manquantes : " + ", ".join(unset))
     return problems
 
 
@@ -165,6 +171,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.RequestIdMiddleware",  # first: every line logged while serving a request carries its id
     "django.middleware.security.SecurityMiddleware",
     "audit.context.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -214,6 +221,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", f"-c random_page_cost={env.float('VIGIE_PG_RANDOM_PAGE_COST', default=1.1)} -c jit=off"
     )
+    # A database host that drops packets (rather than refusing) fails a request in seconds, not minutes: the
+    # user gets the French 503 and /readyz its answer in time for the load balancer.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("VIGIE_DB_CONNECT_TIMEOUT", default=5))
     # Connections kept between requests (each thread its own): opening one cost PostgreSQL a process and each
     # request several milliseconds. Checked before reuse, so a restarted database is reconnected to, not an error.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("VIGIE_DB_CONN_MAX_AGE", default=300)
@@ -257,6 +267,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes ask over plain HTTP, from inside the network
 SECURE_HSTS_SECONDS = 31536000 if PRODUCTION else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
@@ -324,19 +335,62 @@ STATIC_ROOT = Path(env.str("VIGIE_STATIC_ROOT", default=str(VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = not PRODUCTION
-# Uploaded documents and rendered PDFs: private storage outside any served directory.
+# Uploaded documents and rendered PDFs (Fernet-encrypted by core.files): private storage outside any served
+# directory. On local disk by default; VIGIE_STORAGE=s3 puts them in a private S3-compatible bucket shared by
+# every node, encrypted once more by the provider (server-side encryption). Never served by URL: Vigie
+# streams a file after its own permission check.
 PRIVATE_STORAGE_ROOT = Path(env.str("VIGIE_PRIVATE_STORAGE", default=str(VAR_DIR / "private")))
-STORAGES = {
-    "default": {
+VIGIE_STORAGE = env.str("VIGIE_STORAGE", default="local")
+if VIGIE_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured(f"VIGIE_STORAGE doit valoir 'local' ou 's3', pas {VIGIE_STORAGE!r}.")
+if VIGIE_STORAGE == "s3":
+    if not env.str("VIGIE_S3_BUCKET", default="").strip():
+        raise ImproperlyConfigured("VIGIE_STORAGE=s3 exige VIGIE_S3_BUCKET (le nom du compartiment).")
+    # Server-side encryption asked with each upload: AES256 (SSE-S3), aws:kms (SSE-KMS, under VIGIE_S3_KMS_KEY_ID
+    # if set), or "bucket" for the providers that refuse the header (Scaleway…): the bucket's own, if any.
+    s3_encryption = env.str("VIGIE_S3_ENCRYPTION", default="AES256")
+    if s3_encryption not in {"AES256", "aws:kms", "bucket"}:
+        raise ImproperlyConfigured(
+            f"VIGIE_S3_ENCRYPTION doit valoir 'AES256', 'aws:kms' ou 'bucket', pas {s3_encryption!r}."
+        )
+    s3_object_parameters = {} if s3_encryption == "bucket" else {"ServerSideEncryption": s3_encryption}
+    if s3_encryption == "aws:kms" and (kms_key_id := env.str("VIGIE_S3_KMS_KEY_ID", default="").strip()):
+        s3_object_parameters["SSEKMSKeyId"] = kms_key_id
+    PRIVATE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("VIGIE_S3_BUCKET").strip(),
+            "endpoint_url": env.str("VIGIE_S3_ENDPOINT_URL", default="") or None,  # MinIO, OVHcloud, Outscale…
+            "region_name": env.str("VIGIE_S3_REGION", default="") or None,
+            "addressing_style": env.str("VIGIE_S3_ADDRESSING_STYLE", default="") or None,  # "path" for MinIO
+            # Unset outside production: boto3's own chain (AWS_* variables, an instance role…).
+            "access_key": env.str("VIGIE_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("VIGIE_S3_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": None,  # no ACL sent: the bucket's own, private
+            "file_overwrite": False,
+            "object_parameters": s3_object_parameters,
+        },
+    }
+else:
+    PRIVATE_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None},
-    },
+    }
+STORAGES = {
+    "default": PRIVATE_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
         else "whitenoise.storage.CompressedStaticFilesStorage"
     },
 }
+# Backups (`make backup`, core.backup): encrypted by a key of their own (32 bytes in urlsafe base64, as
+# Fernet.generate_key() writes them), kept apart from the backups and from every other key. Generated once into
+# var/ for the embedded default; in production the backup and restore commands refuse to run without it.
+VIGIE_BACKUP_KEY = env.str("VIGIE_BACKUP_KEY", default="").strip() or (
+    "" if PRODUCTION else _embedded_secret("backup.key", lambda: Fernet.generate_key().decode())
+)
+VIGIE_BACKUP_DIR = Path(env.str("VIGIE_BACKUP_DIR", default=str(VAR_DIR / "backups")))
 VIGIE_DEFAULT_INSTRUMENT = env.str("VIGIE_DEFAULT_INSTRUMENT", default="grille-vigie")
 VIGIE_MAX_UPLOAD_BYTES = env.int("VIGIE_MAX_UPLOAD_MB", default=20) * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
@@ -365,6 +419,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Publishing never waits for a down broker (kombu would retry for seconds inside the user's request): the job is
+# in the outbox already, and the relay sends it once the broker is back (core.jobs).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
 CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
@@ -373,11 +430,16 @@ CELERY_TIMEZONE = "UTC"
 DEADLINE_SCAN_SECONDS = env.int("VIGIE_DEADLINE_SCAN_SECONDS", default=300)
 AUDIT_CHECKPOINT_SECONDS = env.int("VIGIE_AUDIT_CHECKPOINT_SECONDS", default=300)  # journal head, outside the DB
 RETENTION_PURGE_SECONDS = env.int("VIGIE_RETENTION_PURGE_SECONDS", default=24 * 3600)
+# The outbox (core.jobs): owed jobs sent again every JOB_RELAY_SECONDS; a job sent but still not done after
+# JOB_RESEND_SECONDS is sent once more (a broker restarted empty, a worker killed with its message).
+JOB_RELAY_SECONDS = env.int("VIGIE_JOB_RELAY_SECONDS", default=30)
+JOB_RESEND_SECONDS = env.int("VIGIE_JOB_RESEND_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE = {
     "scan-deadlines": {"task": "deadlines.tasks.scan_deadlines", "schedule": float(DEADLINE_SCAN_SECONDS)},
     "checkpoint-audit": {"task": "audit.tasks.checkpoint_journal", "schedule": float(AUDIT_CHECKPOINT_SECONDS)},
     # The retention schedule (docs/retention.md), once a day.
     "purge-retention": {"task": "retention.tasks.purge_retention", "schedule": float(RETENTION_PURGE_SECONDS)},
+    "relay-jobs": {"task": "core.tasks.relay_jobs", "schedule": float(JOB_RELAY_SECONDS)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("VIGIE_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule"))
 
@@ -430,16 +492,32 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Logs on stderr, web and workers alike: one JSON object a line (core.logs) for a log collector in production,
+# readable text for `make demo`. Each line written while serving a request carries its id (X-Request-ID).
+VIGIE_LOG_FORMAT = env.str("VIGIE_LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if VIGIE_LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"VIGIE_LOG_FORMAT doit valoir 'json' ou 'plain', pas {VIGIE_LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": VIGIE_LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # runserver's request lines quote the query string (what was searched): the access line replaces them.
+        "django.server": {"level": "CRITICAL", "propagate": False},
+        # A worker gives its task loggers a handler of its own unless they have one: the same as every other line.
+        "celery.task": {"handlers": ["console"], "propagate": False},
     },
 }
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # a worker keeps the handler above instead of its own

@@ -4,8 +4,13 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from accounts.forms import EmailPasswordResetForm
+from core import health
+
+handler500 = health.server_error  # a 503 while the database is down
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),  # probes: anonymous, exempt from the HTTPS redirect
+    path("readyz", health.readyz, name="readyz"),
     path("connexion/", account_views.LoginView.as_view(), name="login"),
     path("connexion/code/", account_views.second_factor_view, name="second_factor"),
     path("connexion/application/", account_views.second_factor_enrol_view, name="second_factor_enrol"),

@@ -43,10 +43,17 @@ def sniff_content_type(data: bytes) -> str:
     return mime
 
 
-def store_private(data: bytes, *, folder: str) -> tuple[str, str]:
-    """Encrypt and store `data`; return (storage name, SHA-256 of the plaintext)."""
+def store_private(data: bytes, *, folder: str, key: str = "") -> tuple[str, str]:
+    """Encrypt and store `data`; return (storage name, SHA-256 of the plaintext).
+
+    `key` names the file for a job that may run again (a worker killed after writing it, before its commit):
+    the earlier attempt's file is replaced, never left beside the new one.
+    """
     digest = hashlib.sha256(data).hexdigest()
-    name = default_storage.save(f"{folder}/{uuid.uuid4().hex}", ContentFile(encrypt_bytes(data)))
+    wanted = f"{folder}/{key or uuid.uuid4().hex}"
+    if key and default_storage.exists(wanted):
+        default_storage.delete(wanted)
+    name = default_storage.save(wanted, ContentFile(encrypt_bytes(data)))
     return name, digest
 
 
@@ -77,11 +84,23 @@ def rotate_private(name: str, *, dry_run: bool = False) -> bool:
 
 
 def _replace_private(name: str, data: bytes) -> None:
-    """Write beside the file, sync, then rename over it: the file is always wholly old or wholly new."""
+    """Replace the stored file so that it is always wholly old or wholly new.
+
+    On disk: write beside it, sync, then rename over it. In a bucket: one upload under the same key (`_save`,
+    past the storage's no-overwrite renaming), which S3 applies whole or not at all, with the same
+    server-side encryption. No other storage is known to replace a file at once: refused.
+    """
+    from storages.backends.s3 import S3Storage  # boto3 is loaded only where a rotation runs
+
+    if isinstance(default_storage, S3Storage):
+        default_storage._save(name, ContentFile(data))
+        return
     try:
         path = Path(default_storage.path(name))
     except NotImplementedError as exc:
-        raise ImproperlyConfigured("La rotation des fichiers exige un stockage privé sur disque local.") from exc
+        raise ImproperlyConfigured(
+            "La rotation des fichiers exige un stockage privé sur disque local ou compatible S3."
+        ) from exc
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".rotation")
     try:
         with os.fdopen(fd, "wb") as handle:

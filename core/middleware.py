@@ -1,13 +1,83 @@
-"""Session lifetime and cache policy for authenticated pages."""
+"""Request ids and access lines, session lifetime and cache policy for authenticated pages."""
 
+import logging
+import re
 import time
+import uuid
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
+from django.utils.functional import SimpleLazyObject, empty
+
+from core.logs import request_id
+
+access_logger = logging.getLogger("vigie.access")
+REQUEST_ID = re.compile(r"[A-Za-z0-9-]{8,64}")  # an incoming X-Request-ID is kept only if it is this
 
 SESSION_STARTED_KEY = "vigie_started_at"
 SESSION_REFRESHED_KEY = "vigie_refreshed_at"
+
+
+class RequestIdMiddleware:
+    """First of all: gives the request an id, set for the log lines written meanwhile and sent back as X-Request-ID
+    (the caller's own if well-formed, so a proxy's id follows the request), then writes its one access line."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        current = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        # Kept until the response is closed (`_forget_request_id`): Django logs a 4xx answer once past every
+        # middleware, and a streamed file is sent after them too.
+        request_id.set(current)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        response["X-Request-ID"] = current
+        duration_ms = round((time.perf_counter() - started) * 1000)
+        route = _route(request)
+        access_logger.info(
+            "%s %s %s %s ms",
+            request.method,
+            route or "-",
+            response.status_code,
+            duration_ms,
+            extra={
+                "method": request.method,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+                "user_id": _user_id(request),
+            },
+        )
+        return response
+
+
+@receiver(request_finished, dispatch_uid="vigie-forget-request-id")
+def _forget_request_id(**kwargs):
+    request_id.set(None)
+
+
+def _route(request) -> str | None:
+    """The URL pattern answered (`dossiers/<int:pk>/`), never the path nor its query: what was typed stays out."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:  # answered before the view (a redirect, a refusal, an error): the pattern it was meant for
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return None
+    return match.route
+
+
+def _user_id(request) -> int | None:
+    user = getattr(request, "user", None)
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None  # not loaded to serve the request: loading it for a log line would query the database
+    return user.pk if user.is_authenticated else None
 
 
 class SessionLifetimeMiddleware:

@@ -1,8 +1,10 @@
 """Telling people: an in-app notification and an e-mail copy with no personal data."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -70,7 +72,14 @@ def notification_send_email(*, notification_id: int) -> bool:
                 "url": settings.VIGIE_BASE_URL.rstrip("/") + reverse("notification-open", args=[notification.pk]),
             },
         )
-        send_mail(f"[Vigie] {notification.get_kind_display()} — {reference}", body, None, [notification.user.email])
+        EmailMessage(
+            f"[Vigie] {notification.get_kind_display()} — {reference}",
+            body,
+            to=[notification.user.email],
+            # One identity per notification: should a worker die between the sending and the commit, the second
+            # copy carries the same Message-ID, which mail systems recognise as the same message.
+            headers={"Message-ID": f"<notification-{notification.pk}@{urlsplit(settings.VIGIE_BASE_URL).hostname}>"},
+        ).send()
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
     return True

@@ -275,7 +275,7 @@ def decision_document_render(*, document_id: int) -> DecisionDocument:
         if document.status == DocumentStatus.READY:
             return document
         pdf, digest = render_decision_pdf(document)
-        document.storage_name, document.sha256 = store_private(pdf, folder="decisions")
+        document.storage_name, document.sha256 = store_private(pdf, folder="decisions", key=f"document-{document.pk}")
         document.data_sha256 = digest
         document.status = DocumentStatus.READY
         document.rendered_at = timezone.now()

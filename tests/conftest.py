@@ -7,6 +7,7 @@ import os
 import random
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ DATE_SENSITIVE = (
     "web/test_referral_form.py",
 )
 # Fixtures of tests that run real worker, beat or web-server processes: those read the real clock, not the test clock.
-REAL_PROCESSES = {"broker_url", "celery_processes", "real_worker", "live_gunicorn"}
+REAL_PROCESSES = {"broker_url", "celery_processes", "real_worker", "live_gunicorn", "own_redis"}
 SESSION_INSTANT = pytest.StashKey[tuple]()
 
 
@@ -233,8 +234,9 @@ class CeleryProcesses:
             print(output.decode(errors="replace"))
 
 
-@pytest.fixture
-def celery_processes(broker_url, tmp_path):
+@contextmanager
+def celery_on(broker_url: str):
+    """This process's Celery app sends to `broker_url` for real (not eagerly) while the block runs."""
     # Celery reads Django's CELERY_* settings under their namespaced names.
     overrides = {"CELERY_BROKER_URL": broker_url, "CELERY_TASK_ALWAYS_EAGER": False}
     previous = {key: celery_app.conf.get(key) for key in overrides}
@@ -242,14 +244,35 @@ def celery_processes(broker_url, tmp_path):
     # register with no app (NotRegistered when a test's service enqueues it).
     celery_app.loader.import_default_modules()
     celery_app.conf.update(overrides)
-    celery_app.close()  # drop connection pools built for the previous broker setting
-    processes = CeleryProcesses(broker_url, tmp_path)
+    # Celery's broker_url reads the CELERY_BROKER_URL environment variable before its configuration.
+    environment = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = broker_url
+    _drop_connections()  # built for the previous broker setting
     try:
-        yield processes
+        yield
     finally:
         celery_app.conf.update(previous)
-        celery_app.close()
-        processes.stop()
+        if environment is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = environment
+        _drop_connections()
+
+
+def _drop_connections() -> None:
+    """Celery's connection pool and the producer pool built on it (close() forgets only the first)."""
+    celery_app.close()
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def celery_processes(broker_url, tmp_path):
+    processes = CeleryProcesses(broker_url, tmp_path)
+    with celery_on(broker_url):
+        try:
+            yield processes
+        finally:
+            processes.stop()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Real production processes beside the tests: gunicorn serving the test database over real HTTP."""
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -77,6 +78,47 @@ class Gunicorn:
 @pytest.fixture
 def live_gunicorn(tmp_path):
     server = Gunicorn(tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class OwnRedis:
+    """A Redis server of the test's own, on a free port, that the test stops and starts again (nothing on disk)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        pytest.fail(f"redis-server ne répond pas sur le port {self.port}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def own_redis():
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server absent de cette machine")
+    server = OwnRedis()
+    server.start()
     try:
         yield server
     finally:
