@@ -123,3 +123,25 @@ def own_redis():
         yield server
     finally:
         server.stop()
+
+
+def jobs_all_done(*, within: float) -> bool:
+    """Whether every job of the outbox gets done within `within` seconds (the test's processes at work)."""
+    from core.models import Job
+
+    deadline = time.monotonic() + within
+    while Job.objects.filter(done_at__isnull=True).exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(1)
+    return True
+
+
+def message_ids(mail_dir) -> list[str]:
+    """The Message-ID of every e-mail the processes wrote (file backend), one per message sent."""
+    return [
+        line.split(":", 1)[1].strip()
+        for path in mail_dir.glob("*.log")
+        for line in path.read_text().splitlines()
+        if line.startswith("Message-ID:")
+    ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from deadlines.models import Deadline
 from notifications.models import Notification
 from tests.deadlines.test_scan_processes import wait_for
+from tests.faults.conftest import message_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SCAN = {"VIGIE_DEADLINE_SCAN_SECONDS": "1"}
@@ -41,11 +42,6 @@ def test_a_killed_beat_and_a_second_beat_raise_each_deadline_once(users, make_re
         assert list(overdue.filter(referral=referral).values_list("user__email", flat=True)) == [
             users["coord_sud"].email
         ]
-    identities = [
-        line
-        for path in celery_processes.mail_dir.glob("*.log")
-        for line in path.read_text().splitlines()
-        if line.startswith("Message-ID: <notification-")
-    ]
+    identities = message_ids(celery_processes.mail_dir)
     for notification in overdue:
-        assert sum(f"<notification-{notification.pk}@" in line for line in identities) == 1
+        assert sum(identity.startswith(f"<notification-{notification.pk}@") for identity in identities) == 1

@@ -17,10 +17,10 @@ from pypdf import PdfReader
 from cidff import services as cidff_services
 from cidff.models import EvaluationReport, ReportStatus
 from core.files import read_private
-from core.models import Job
 from notifications.models import Notification
 from referrals.workflow import Status
 from tests.conftest import CeleryProcesses, celery_on
+from tests.faults.conftest import jobs_all_done, message_ids
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 KILLS = int(os.environ.get("CHAOS_KILLS", "20"))
@@ -47,13 +47,11 @@ def test_reports_survive_a_worker_killed_twenty_times(broker_url, tmp_path, user
                 os.kill(worker.pid, signal.SIGKILL)
                 worker.wait()
             processes.start("worker", "--pool=solo")
-            deadline = time.monotonic() + DRAIN_SECONDS
-            while time.monotonic() < deadline and Job.objects.filter(done_at__isnull=True).exists():
-                time.sleep(1)
+            drained = jobs_all_done(within=DRAIN_SECONDS)
         finally:
             processes.stop()
 
-    assert not Job.objects.filter(done_at__isnull=True).exists(), "des tâches dues n'ont jamais été faites"
+    assert drained, "des tâches dues n'ont jamais été faites"
     reports = EvaluationReport.objects.filter(evaluation__in=evaluations).select_related("referral")
     assert reports.count() == REPORTS
     for report in reports:
@@ -66,7 +64,6 @@ def test_reports_survive_a_worker_killed_twenty_times(broker_url, tmp_path, user
     notifications = Notification.objects.filter(pk__gt=first_notification)
     emailed = notifications.exclude(user__email="")
     assert emailed.count() and not emailed.filter(emailed_at__isnull=True).exists()
-    messages = [path.read_text() for path in processes.mail_dir.glob("*.log")]
-    identities = [line for message in messages for line in message.splitlines() if line.startswith("Message-ID:")]
+    identities = message_ids(processes.mail_dir)
     assert sorted(identities) == sorted(set(identities)), "un e-mail envoyé deux fois"
     assert len(identities) == emailed.count(), "un e-mail perdu"
