@@ -127,7 +127,10 @@ prod-supervisor: install
 	@test -n "$(EMAIL)" || { echo "Usage : make prod-supervisor EMAIL=prenom.nom@exemple.fr"; exit 2; }
 	VIGIE_PYTHON=$(PY) deploy/manage-prod create_supervisor "$(EMAIL)"
 
-## The worker-killed fault test of `make test` (tests/faults), with 100 kills instead of 20.
+## Two fault tests of `make test` (tests/faults), harder: the worker killed 100 times instead of 20, and the
+## machine's PostgreSQL really stopped and started (pg_ctlcluster) instead of cut by a relay — nothing else may
+## use it meanwhile.
 chaos: install
-	CHAOS_KILLS=100 DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$(TEST_REDIS_URL) \
-		CELERY_TASK_ALWAYS_EAGER=1 $(PY) -m pytest -p no:xdist tests/faults/test_worker_killed.py
+	CHAOS_KILLS=100 VIGIE_FAULTS_RESTART_POSTGRESQL=1 DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+		CELERY_BROKER_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
+		$(PY) -m pytest -p no:xdist tests/faults/test_worker_killed.py tests/faults/test_database_restart.py

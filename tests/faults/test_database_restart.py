@@ -1,14 +1,16 @@
 """PostgreSQL gone under traffic, then back: French 503s while it is away (never a 500 nor a trace), the
 first success within 10 s of its return, and no process restarted.
 
-The outage is cut between gunicorn and PostgreSQL by a TCP relay of the test's own: every open connection is
-dropped and new ones refused, as a server restart does, without stopping the server the other tests share.
+In `make test` the outage is cut between gunicorn and PostgreSQL by a TCP relay of the test's own: every open
+connection is dropped and new ones refused, as a server restart does, without stopping the server the other
+tests share. `make chaos` (VIGIE_FAULTS_RESTART_POSTGRESQL=1, the test alone) stops and starts the real server.
 """
 
 import contextlib
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 import urllib.error
@@ -16,6 +18,7 @@ import urllib.request
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from tests.auth import sign_in
@@ -74,6 +77,34 @@ class CuttableRelay:
                 sock.shutdown(socket.SHUT_RDWR)
 
 
+class ServerRestart:
+    """The machine's PostgreSQL cluster itself, stopped (fast: every session ended) and started again."""
+
+    def __init__(self, upstream: tuple[str, int]):
+        self.port = upstream[1]
+        self.cluster = [sorted(os.listdir("/etc/postgresql"))[-1], "main"]
+
+    def cut(self) -> None:
+        subprocess.run(["pg_ctlcluster", *self.cluster, "stop", "-m", "fast"], check=True)
+
+    def restore(self) -> None:
+        subprocess.run(["pg_ctlcluster", *self.cluster, "start"], check=True)
+        connection.close()  # the test's own connection died with the server
+
+
+@pytest.fixture
+def database_outage():
+    db = settings.DATABASES["default"]
+    upstream = (db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
+    if os.environ.get("VIGIE_FAULTS_RESTART_POSTGRESQL") != "1":
+        relay = CuttableRelay(upstream)
+        relay.restore()
+        return relay
+    if not os.path.isdir("/etc/postgresql"):
+        pytest.skip("pas de grappe PostgreSQL locale à redémarrer (pg_ctlcluster)")
+    return ServerRestart(upstream)
+
+
 def children(pid: int) -> set[int]:
     found = set()
     for entry in os.listdir("/proc"):
@@ -93,25 +124,23 @@ def get(url: str, cookie: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def test_requests_answer_503_while_postgresql_is_away_and_succeed_soon_after(live_gunicorn, users):
+def test_requests_answer_503_while_postgresql_is_away_and_succeed_soon_after(live_gunicorn, users, database_outage):
     client = Client()
     sign_in(client, users["coord_sud"])
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     db = settings.DATABASES["default"]
-    relay = CuttableRelay((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
-    relay.restore()
-    live_gunicorn.env["DATABASE_URL"] = f"postgres://{db['USER']}@127.0.0.1:{relay.port}/{db['NAME']}"
+    live_gunicorn.env["DATABASE_URL"] = f"postgres://{db['USER']}@127.0.0.1:{database_outage.port}/{db['NAME']}"
     live_gunicorn.start(workers=2, threads=4)
     page, api = f"{live_gunicorn.url}/dossiers/", f"{live_gunicorn.url}/api/v1/referrals/"
     assert get(page, cookie)[0] == 200 and get(api, cookie)[0] == 200
     workers = children(live_gunicorn.process.pid)
 
-    relay.cut()
+    database_outage.cut()
     away = []
     until = time.monotonic() + OUTAGE_SECONDS
     while time.monotonic() < until:
         away += [get(page, cookie), get(api, cookie)]
-    relay.restore()
+    database_outage.restore()
     back_at = time.monotonic()
     while get(page, cookie)[0] != 200:
         assert time.monotonic() - back_at < BACK_WITHIN_SECONDS, "pas de réponse 200 dans les 10 s du retour"
