@@ -81,7 +81,7 @@ def jobs_relay() -> dict[str, int]:
     from core.models import Job
 
     now = timezone.now()
-    sent = 0
+    sent = []
     with transaction.atomic():
         owed = (
             Job.objects.filter(done_at__isnull=True)
@@ -98,13 +98,13 @@ def jobs_relay() -> dict[str, int]:
             except BrokerUnavailable:
                 logger.warning("Courtier injoignable : le relais reprendra à son prochain passage.")
                 break
-            Job.objects.filter(pk=job.pk).update(sent_at=now)
-            sent += 1
+            sent.append(job.pk)
+        Job.objects.filter(pk__in=sent).update(sent_at=now)
     done = Job.objects.filter(pk__in=Job.objects.filter(done_at__lte=now - KEEP_DONE).values("pk")[:RELAY_BATCH])
     deleted, _ = done.delete()
     if sent or deleted:
-        logger.info("Relais des tâches : %s envoyée(s), %s effacée(s).", sent, deleted)
-    return {"sent": sent, "deleted": deleted}
+        logger.info("Relais des tâches : %s envoyée(s), %s effacée(s).", len(sent), deleted)
+    return {"sent": len(sent), "deleted": deleted}
 
 
 class JobTask(Task):
