@@ -38,6 +38,8 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         response["X-Request-ID"] = current
+        if not access_logger.isEnabledFor(logging.INFO):  # LOG_LEVEL=WARNING: no line, nothing to compute
+            return response
         duration_ms = round((time.perf_counter() - started) * 1000)
         route = _route(request)
         access_logger.info(
