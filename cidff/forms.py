@@ -173,19 +173,28 @@ class EvaluationForm(forms.Form):
         return [self[f"interview_date_{slot}"] for slot in range(1, self.interview_slots + 1)]
 
     def grid(self) -> list[dict]:
-        """The instrument's sections with their items' bound fields, for the template."""
+        """The instrument's sections with their items' bound fields, for the template.
+
+        Each item's three answers come as plain values ("choices") that `_item.html` writes out itself: rendering
+        them through Django's radio widget templates took half the page's time (three templates per item)."""
         sections = []
         for section in self.definition["sections"]:
             items = []
             for item in section["items"]:
                 code = item["code"]
                 answer = self[f"answer_{code}"]
+                value = answer.value()
                 items.append(
                     {
                         **item,
                         "answer": answer,
+                        "choices": [
+                            {"value": choice, "label": label, "id": f"{answer.auto_id}_{n}", "checked": choice == value}
+                            for n, (choice, label) in enumerate(answer.field.choices)
+                        ],
+                        "invalid": bool(answer.errors),
                         "comment": self[f"comment_{code}"],
-                        "value": answer.value(),
+                        "value": value,
                         "missing": code in self.missing_items,
                     }
                 )
