@@ -18,7 +18,7 @@ from parquet.models import (
     Decision,
     Device,
 )
-from referrals.policies import case_q, referral_policy
+from referrals.policies import CaseRowsPolicy, case_q, referral_policy
 
 VIEW_SHEET = "view_attribution"
 attribution_grants = ObjectGrants(
@@ -31,7 +31,7 @@ def sheet_q(user, outer: str = "pk") -> Q:
     return attribution_grants.q(user=user, codename=VIEW_SHEET, outer=outer)
 
 
-class DecisionPolicy(ModelPolicy):
+class DecisionPolicy(CaseRowsPolicy):
     model = Decision
     not_found = "Décision introuvable."
 
@@ -42,7 +42,7 @@ class DecisionPolicy(ModelPolicy):
         return case_q(user)
 
 
-class AttributionPolicy(ModelPolicy):
+class AttributionPolicy(CaseRowsPolicy):
     model = Attribution
     not_found = "Attribution introuvable."
 
@@ -67,9 +67,10 @@ class AttributionPolicy(ModelPolicy):
         return getattr(user, "role", None) == Role.OPERATOR
 
 
-class AlertPolicy(ModelPolicy):
+class AlertPolicy(CaseRowsPolicy):
     model = Alert
     not_found = "Alerte introuvable."
+    case_field = "attribution__referral"
 
     def base_queryset(self):
         return Alert.objects.select_related("attribution", "attribution__referral", "reported_by")

@@ -46,6 +46,11 @@ def decision_list_visible(*, user) -> QuerySet[Decision]:
     return decision_policy.instances_user_has_permission_for(user)
 
 
+def decision_list_of_dossier(*, user, referral) -> QuerySet[Decision]:
+    """The decisions of one dossier `user` may see (its page's panels: no grant subquery when it is her case)."""
+    return decision_policy.of_case(user, referral)
+
+
 def decision_get_visible(*, user, decision_id) -> Decision:
     return decision_policy.get_visible(user, decision_id)
 
@@ -54,12 +59,20 @@ def attribution_list_visible(*, user) -> QuerySet[Attribution]:
     return attribution_policy.instances_user_has_permission_for(user)
 
 
+def attribution_list_of_dossier(*, user, referral) -> QuerySet[Attribution]:
+    return attribution_policy.of_case(user, referral)
+
+
 def attribution_get_visible(*, user, attribution_id) -> Attribution:
     return attribution_policy.get_visible(user, attribution_id)
 
 
 def alert_list_visible(*, user) -> QuerySet[Alert]:
     return alert_policy.instances_user_has_permission_for(user)
+
+
+def alert_list_of_dossier(*, user, referral) -> QuerySet[Alert]:
+    return alert_policy.of_case(user, referral)
 
 
 def device_list_visible(*, user) -> QuerySet[Device]:

@@ -4,7 +4,7 @@ Seeing comes from object grants written by the transitions (see `referrals.workf
 adds the role the action belongs to. Every module asks `referral_policy`, never `user.role`.
 """
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from accounts.models import Role
 from core.policies import ModelPolicy, ObjectGrants, active
@@ -22,13 +22,17 @@ referral_grants = ObjectGrants(
 CIDFF_ROLES = (Role.CIDFF_COORDINATOR, Role.EVALUATOR)
 
 
+# The grants that make a dossier one's case: its CIDFF's (change, evaluate) and its parquet's (decide).
+CASE_CODENAMES = (CHANGE, EVALUATE, DECIDE)
+
+
 def case_q(user, outer: str = "referral") -> Q:
     """Rows of a dossier held by its CIDFF or its parquet (never the referrer, never the operator).
 
     Her own dossiers are set aside as a subquery (an index lookup on the referrer), not by joining each row to its
     dossier: that join made PostgreSQL read the whole dossier table for an operator's list of sheets."""
     own = Referral.objects.filter(referrer_id=user.pk).values("pk")
-    return referral_grants.q(user=user, codename=(CHANGE, EVALUATE, DECIDE), outer=outer) & ~Q(**{f"{outer}__in": own})
+    return referral_grants.q(user=user, codename=CASE_CODENAMES, outer=outer) & ~Q(**{f"{outer}__in": own})
 
 
 class ReferralPolicy(ModelPolicy):
@@ -85,6 +89,12 @@ class ReferralPolicy(ModelPolicy):
         """The CIDFF staff who follow the beneficiary (coordination and the dossier's evaluator)."""
         return user.role in CIDFF_ROLES and self._holds(user, referral, CHANGE)
 
+    def holds_case(self, user, referral) -> bool:
+        """What `case_q` says in SQL, said of one dossier from its grants (read once for the page): its CIDFF or
+        its parquet, never its referrer."""
+        held = referral_grants.granted(user, referral)
+        return referral.referrer_id != user.pk and not held.isdisjoint(CASE_CODENAMES)
+
     def may_read_content(self, user, referral) -> bool:
         """Once a dossier has left its referrer she follows its status only: no content, no documents."""
         return referral.referrer_id != user.pk or referral.status == Status.DRAFT
@@ -125,6 +135,19 @@ class ReferralPolicy(ModelPolicy):
     @staticmethod
     def is_prosecutor(user) -> bool:
         return user.role == Role.PROSECUTOR
+
+
+class CaseRowsPolicy(ModelPolicy):
+    """A model whose rows belong to a dossier (at `case_field`) and whose visibility starts from `case_q`."""
+
+    case_field = "referral"
+
+    def of_case(self, user, referral) -> QuerySet:
+        """The rows of one dossier that `user` may see: every one when the dossier's grants, already read for its
+        page, make it her case (`holds_case`, what `case_q` says in SQL); otherwise the list's filter decides."""
+        if active(user) and referral_policy.holds_case(user, referral):
+            return self.base_queryset().filter(**{self.case_field: referral})
+        return self.instances_user_has_permission_for(user).filter(**{self.case_field: referral})
 
 
 class DocumentPolicy(ModelPolicy):

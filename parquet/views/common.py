@@ -62,9 +62,6 @@ def document_rows(decision) -> list[dict]:
 
 def decision_rows(user, referral) -> list[dict]:
     decisions = (
-        selectors.decision_list_visible(user=user)
-        .filter(referral=referral)
-        .prefetch_related("documents")
-        .order_by("-id")
+        selectors.decision_list_of_dossier(user=user, referral=referral).prefetch_related("documents").order_by("-id")
     )
     return [{"decision": decision, "documents": document_rows(decision)} for decision in decisions]

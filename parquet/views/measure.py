@@ -29,7 +29,10 @@ from referrals import selectors as referral_selectors
 from referrals import services as referral_services
 from referrals.pages import dossier_page
 from referrals.policies import referral_policy
-from referrals.workflow import BY_ACTION
+from referrals.workflow import BY_ACTION, Status
+
+# A dossier its CIDFF has not yet reported on has never been before the parquet: no decision, no period to show.
+BEFORE_PARQUET = frozenset({Status.DRAFT, Status.SUBMITTED, Status.RECEIVED, Status.EVALUATION})
 
 
 def _last_attribution(referral):
@@ -111,13 +114,14 @@ def measure_panel(*, user, referral, bound=None) -> dict | None:
     CIDFF and parquet only: never the referrer (her page shows the outcome notice), never the operator.
     `bound` replaces blank action forms by the posted ones (with their errors).
     """
+    if referral.status in BEFORE_PARQUET or referral.referrer_id == user.pk:
+        return None
     cidff = referral_policy.may_follow(user, referral)
-    if referral.referrer_id == user.pk or not (cidff or referral_policy.may_decide(user, referral)):
+    if not (cidff or referral_policy.may_decide(user, referral)):
         return None
     decisions = decision_rows(user, referral)
     periods = list(
-        selectors.attribution_list_visible(user=user)
-        .filter(referral=referral)
+        selectors.attribution_list_of_dossier(user=user, referral=referral)
         .select_related("device", "agreement")
         .order_by("-id")
     )
@@ -144,11 +148,7 @@ def measure_panel(*, user, referral, bound=None) -> dict | None:
         "renewals": sum(1 for row in decisions if row["decision"].outcome == Outcome.RENEWED),
         "max_renewals": jurisdiction.max_renewals,
         "past": [period for period in periods if period.status != AttributionStatus.ACTIVE],
-        "alerts": list(
-            selectors.alert_list_visible(user=user)
-            .filter(attribution__referral=referral)
-            .order_by("-occurred_at", "-id")
-        ),
+        "alerts": list(selectors.alert_list_of_dossier(user=user, referral=referral).order_by("-occurred_at", "-id")),
         "followups": list(selectors.followup_list(referral=referral)) if cidff else None,
         "device_return": getattr(referral, "device_return", None),
         "forms": forms,

@@ -13,6 +13,7 @@ from cidff.models import EvaluationReport
 from notifications.models import Notification
 from parquet import services
 from parquet.models import Attribution, Decision, Device, DeviceEvent
+from parquet.policies import alert_policy, attribution_policy, decision_policy
 from parquet.services import measure_end_date
 from referrals.models import Referral
 from tests.clock import days_ago
@@ -441,3 +442,27 @@ def test_one_renewal_report_at_a_time(users, active):
     renewal_report(attribution.referral)
     with pytest.raises(Conflict, match="attend déjà la décision"):
         cidff_services.evaluation_create(user=users["eval1_sud"], referral_id=attribution.referral_id, kind="renewal")
+
+
+def test_a_dossiers_measure_rows_read_from_its_grants_are_those_the_sql_filter_shows(users, active):
+    """The dossier page's panels list a dossier's decisions, periods and alerts through `of_case()`: decided from
+    the dossier's grants in memory for whoever holds it as her case, by the list's SQL filter for anyone else.
+    Both roads must show every user exactly the same rows (none to a referrer, another CIDFF or parquet)."""
+    attribution = active()
+    referral = attribution.referral
+    services.alert_create(
+        user=users["operator"], attribution_id=attribution.pk, occurred_at=timezone.now(), kind="real_alert"
+    )
+    policies = {decision_policy: "referral", attribution_policy: "referral", alert_policy: "attribution__referral"}
+    seen = {}
+    for key, user in users.items():
+        fresh = Referral.objects.get(pk=referral.pk)  # its grants read anew for each user, as on each page
+        for policy, field in policies.items():
+            by_sql = set(policy.instances_user_has_permission_for(user).filter(**{field: referral}))
+            assert set(policy.of_case(user, fresh)) == by_sql, (key, policy.model.__name__)
+            seen[key, policy.model.__name__] = len(by_sql)
+    for key in ("coord_sud", "eval1_sud", "prosecutor_nanterre"):
+        assert seen[key, "Decision"] == seen[key, "Attribution"] == seen[key, "Alert"] == 1
+    for key in ("coord_nord", "eval_nord", "prosecutor_paris", "referrer_ccas", "supervisor"):
+        assert seen[key, "Decision"] == seen[key, "Attribution"] == seen[key, "Alert"] == 0
+    assert (seen["operator", "Decision"], seen["operator", "Attribution"], seen["operator", "Alert"]) == (0, 1, 1)
