@@ -1,9 +1,9 @@
 """Who sees an evaluation and who may fill, read a second time, amend or send it: one policy."""
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from cidff.models import Evaluation, EvaluationStatus
-from core.policies import ModelPolicy
+from core.policies import ModelPolicy, active
 from referrals.policies import referral_grants, referral_policy
 from referrals.workflow import CHANGE, DECIDE, EVALUATE
 
@@ -23,6 +23,19 @@ class EvaluationPolicy(ModelPolicy):
         cidff = referral_grants.q(user=user, codename=(CHANGE, EVALUATE), outer="referral")
         parquet = referral_grants.q(user=user, codename=DECIDE, outer="referral") & Q(status=EvaluationStatus.SENT)
         return (cidff | parquet) & ~Q(referral__referrer=user)
+
+    def of_dossier(self, user, referral) -> QuerySet:
+        """`visible_q` said of one dossier from its grants (read once for its page, no grant subquery): all its
+        evaluations for its CIDFF, the transmitted ones for its parquet, none for anybody else."""
+        rows = self.base_queryset().filter(referral=referral)
+        if not active(user) or referral.referrer_id == user.pk:
+            return rows.none()
+        held = referral_grants.granted(user, referral)
+        if not held.isdisjoint((CHANGE, EVALUATE)):
+            return rows
+        if DECIDE in held:
+            return rows.filter(status=EvaluationStatus.SENT)
+        return rows.none()
 
     def may_fill(self, user, evaluation) -> bool:
         """Its author, while the dossier is still assigned to her."""

@@ -35,6 +35,11 @@ def evaluation_list_visible(*, user) -> QuerySet[Evaluation]:
     return evaluation_policy.instances_user_has_permission_for(user)
 
 
+def evaluation_list_of_dossier(*, user, referral) -> QuerySet[Evaluation]:
+    """The evaluations of one dossier `user` may see (its page's section)."""
+    return evaluation_policy.of_dossier(user, referral)
+
+
 def evaluations_sent_latest_first(evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
     """Transmitted evaluations, the latest report first: by report version, never by a timestamp."""
     return evaluations.filter(status=EvaluationStatus.SENT).order_by("-report__version", "-id")

@@ -226,8 +226,7 @@ def referral_evaluations(*, user, referral, bound=None) -> dict | None:
     if referral.referrer_id == user.pk:
         return None
     evaluations = list(
-        selectors.evaluation_list_visible(user=user)
-        .filter(referral=referral)
+        selectors.evaluation_list_of_dossier(user=user, referral=referral)
         .defer(*encrypted_field_names(Evaluation))  # the section lists them: dates, states, levels
         .order_by("-id")
     )

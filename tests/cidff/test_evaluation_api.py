@@ -6,6 +6,7 @@ import pytest
 from pypdf import PdfReader
 
 from cidff.models import Evaluation, EvaluationReport
+from cidff.policies import evaluation_policy
 from notifications.models import Notification
 from referrals.models import Referral
 from tests.clock import days_ahead
@@ -270,3 +271,20 @@ def test_a_judgement_overtaken_by_the_answers_does_not_block_saving(api, users, 
     assert response.status_code == 200, response.json()
     data = post(client, evaluation, "finalize").json()
     assert (data["computed_level"], data["final_level"], data["judgement"]) == ("severe", "severe", "")
+
+
+def test_a_dossiers_evaluations_read_from_its_grants_are_those_the_sql_filter_shows(users, make_evaluation):
+    """The dossier page lists a dossier's evaluations through `of_dossier()`, decided from its grants in memory;
+    every user must get exactly what the list's SQL filter gives her: the CIDFF all, the parquet the sent ones."""
+    draft, sent = make_evaluation("draft"), make_evaluation("sent")
+    shown = {}
+    for key, user in users.items():
+        for evaluation in (draft, sent):
+            referral = Referral.objects.get(pk=evaluation.referral_id)  # its grants read anew, as on each page
+            by_sql = set(evaluation_policy.instances_user_has_permission_for(user).filter(referral=referral))
+            assert set(evaluation_policy.of_dossier(user, referral)) == by_sql, key
+            shown[key, evaluation.status] = len(by_sql)
+    assert shown["coord_sud", "draft"] == shown["coord_sud", "sent"] == shown["eval1_sud", "draft"] == 1
+    assert (shown["prosecutor_nanterre", "draft"], shown["prosecutor_nanterre", "sent"]) == (0, 1)
+    for key in ("coord_nord", "eval_nord", "prosecutor_paris", "referrer_ccas", "operator", "supervisor"):
+        assert shown[key, "draft"] == shown[key, "sent"] == 0
