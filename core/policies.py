@@ -66,6 +66,17 @@ class ObjectGrants:
         """
         return Q(**{f"{outer}__in": self._granted_ids(user, codename)})
 
+    def held_q(self, *, user, codename: str | tuple[str, ...], outer: str = "pk") -> Q:
+        """The same test as `q()`, row by row: two index probes of the grant tables for each row.
+
+        For a row set already narrowed (the visible dossiers of one state): cheaper than `q()`, which builds
+        the whole set of the user's grants (thousands for a parquet) for each place the test appears."""
+        permissions = permission_ids(self.app_label, (codename,) if isinstance(codename, str) else tuple(codename))
+        row = {"content_object_id": OuterRef(outer), "permission_id__in": permissions}
+        direct = self.user_table.objects.filter(user_id=user.pk, **row)
+        grouped = self.group_table.objects.filter(group_id__in=group_ids(user), **row)
+        return Q(Exists(direct)) | Q(Exists(grouped))
+
     def count(self, *, user, codename: str) -> int:
         """How many objects `user` holds `codename` on: counted on the grant tables alone, which hold no grant
         on a missing object (their foreign keys cascade), without joining the objects."""

@@ -201,7 +201,9 @@ def referral_possible_duplicates(*, user, referral: Referral) -> list[dict]:
             dismissed=_answered(referral, DuplicateVerdict.DISMISSED),
             linked=_answered(referral, DuplicateVerdict.LINKED),
             seen=Case(
-                When(referral_policy.visible_q(user), then=Value(True)), default=False, output_field=BooleanField()
+                When(referral_policy.visible_row_q(user), then=Value(True)),
+                default=False,
+                output_field=BooleanField(),
             ),
         )
         .filter(dismissed=False)
