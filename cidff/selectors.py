@@ -40,9 +40,23 @@ def evaluation_list_of_dossier(*, user, referral) -> QuerySet[Evaluation]:
     return evaluation_policy.of_dossier(user, referral)
 
 
+# What a list shows of an evaluation: its kind, state and levels (`instrument` gives their labels).
+LIST_FIELDS = ("referral_id", "kind", "status", "instrument_id", "computed_level", "final_level", "sent_at")
+
+
 def evaluations_sent_latest_first(evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
     """Transmitted evaluations, the latest report first: by report version, never by a timestamp."""
     return evaluations.filter(status=EvaluationStatus.SENT).order_by("-report__version", "-id")
+
+
+def evaluation_latest_sent_of(*, referrals) -> dict[int, Evaluation]:
+    """{dossier id: its latest transmitted report} for a list's rows (kind and levels): each instrument's
+    definition read once, not once per row, and nothing personal loaded."""
+    sent = evaluations_sent_latest_first(Evaluation.objects.filter(referral__in=referrals))
+    latest = {}
+    for evaluation in sent.only(*LIST_FIELDS).prefetch_related("instrument"):
+        latest.setdefault(evaluation.referral_id, evaluation)
+    return latest
 
 
 def evaluation_latest_sent(*, referral) -> Evaluation | None:
@@ -100,7 +114,9 @@ def linked_evaluations(*, user, referral) -> list[Evaluation]:
     earlier = referral_linked_earlier(referral=referral).filter(cidff_id=user.organisation_id)
     evaluations = list(
         Evaluation.objects.filter(referral__in=earlier, status__in=[EvaluationStatus.VALIDATED, EvaluationStatus.SENT])
-        .select_related("referral", "instrument")
+        .select_related("referral")
+        .only(*LIST_FIELDS, "validated_at", "referral__reference")  # a summary: nothing personal to decrypt
+        .prefetch_related("instrument")
         .order_by("referral_id", "id")
     )
     audit_record_many(actor=user, action="evaluation.linked_summary", objects=evaluations, detail=referral.reference)

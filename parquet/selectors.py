@@ -6,7 +6,7 @@ from django.db.models.functions import Replace
 
 from cidff.instruments import level_label
 from cidff.models import Evaluation, EvaluationKind
-from cidff.selectors import evaluation_latest_sent, evaluations_sent_latest_first
+from cidff.selectors import LIST_FIELDS, evaluation_latest_sent, evaluations_sent_latest_first
 from parquet.models import (
     INITIAL_OUTCOMES,
     RENEWAL_OUTCOMES,
@@ -190,7 +190,7 @@ def sheet_list_visible(*, user, phone: str = "") -> QuerySet[Attribution]:
 
 def sent_evaluations_prefetch(prefix: str = "referral__") -> Prefetch:
     """A list of sheets reads every retained level in one query (`retained_danger_level` uses it)."""
-    sent = evaluations_sent_latest_first(Evaluation.objects.select_related("instrument"))
+    sent = evaluations_sent_latest_first(Evaluation.objects.only(*LIST_FIELDS).prefetch_related("instrument"))
     return Prefetch(f"{prefix}evaluations", queryset=sent, to_attr="sent_evaluations")
 
 

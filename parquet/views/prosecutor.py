@@ -12,9 +12,8 @@ from audit.services import audit_record
 from cidff import selectors as cidff_selectors
 from cidff.api import pdf_response
 from cidff.instruments import definition_items, level_label
-from cidff.models import Evaluation, EvaluationKind, EvaluationReport, Recommendation
+from cidff.models import EvaluationKind, EvaluationReport, Recommendation
 from core.exceptions import Conflict
-from core.fields import encrypted_field_names
 from core.web import service_errors
 from parquet import selectors, services
 from parquet.forms import (
@@ -72,10 +71,7 @@ def decision_inbox(request):
         raise PermissionDenied("Cette page est celle du parquet.")
     board = referral_selectors.referral_work_queues(user=user, params=request.GET)
     referrals = list(board.page.object_list)
-    latest = {}
-    sent = Evaluation.objects.filter(referral__in=referrals).defer(*encrypted_field_names(Evaluation))
-    for evaluation in cidff_selectors.evaluations_sent_latest_first(sent).select_related("instrument"):
-        latest.setdefault(evaluation.referral_id, evaluation)
+    latest = cidff_selectors.evaluation_latest_sent_of(referrals=referrals)
     rows = []
     for referral in referrals:
         evaluation = latest.get(referral.pk)

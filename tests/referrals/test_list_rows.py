@@ -51,3 +51,17 @@ def test_filters_through_a_join_to_many_rows_stay_on_the_page_query(make_referra
     assert page_rows(listed) is listed
     assert page_rows(listed.distinct()) is not listed
     assert page_rows(listed.distinct()).query.where.children  # DISTINCT: kept too
+
+
+def test_the_operators_sheets_and_the_parquets_inbox_decrypt_nothing(api, users, active, make_evaluation, decryptions):
+    running = active(reasoning="Motivation du parquet.")
+    waiting = make_evaluation("sent").referral
+    decryptions.clear()
+
+    sheets = api(users["operator"]).get("/beneficiaires/")
+    inbox = api(users["prosecutor_nanterre"]).get("/rapports-a-decider/")
+
+    assert sheets.status_code == inbox.status_code == 200
+    assert running.referral.reference in sheets.content.decode()
+    assert waiting.reference in inbox.content.decode()
+    assert decryptions == []
