@@ -9,6 +9,7 @@ from cidff.instruments import Score, compute_score
 from cidff.models import Evaluation, EvaluationStatus, Instrument
 from cidff.policies import evaluation_policy
 from core.exceptions import NotFound
+from core.fields import encrypted_field_names
 from referrals.policies import referral_policy
 from referrals.selectors import referral_linked_earlier, referral_parquet
 
@@ -35,9 +36,21 @@ def evaluation_list_visible(*, user) -> QuerySet[Evaluation]:
     return evaluation_policy.instances_user_has_permission_for(user)
 
 
-def evaluation_list_of_dossier(*, user, referral) -> QuerySet[Evaluation]:
-    """The evaluations of one dossier `user` may see (its page's section)."""
-    return evaluation_policy.of_dossier(user, referral)
+def evaluation_list_of_dossier(*, user, referral) -> list[Evaluation]:
+    """The evaluations of one dossier `user` may see, latest first (its page's section: dates, states, levels):
+    nothing decrypted, each instrument read once, and the page's dossier as their dossier (its grants read once)."""
+    rows = (
+        evaluation_policy.of_dossier(user, referral)
+        .defer(*encrypted_field_names(Evaluation))
+        .select_related(None)
+        .select_related("evaluator", "validated_by")
+        .prefetch_related("instrument")
+        .order_by("-id")
+    )
+    evaluations = list(rows)
+    for evaluation in evaluations:
+        evaluation.referral = referral
+    return evaluations
 
 
 # What a list shows of an evaluation: its kind, state and levels (`instrument` gives their labels).

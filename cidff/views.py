@@ -27,7 +27,6 @@ from cidff.instruments import ANSWER_LABELS, definition_items
 from cidff.models import (
     EVALUATION_STEPS,
     OPEN_EVALUATION_STATUSES,
-    Evaluation,
     EvaluationKind,
     EvaluationReport,
     EvaluationStatus,
@@ -35,7 +34,6 @@ from cidff.models import (
 )
 from cidff.policies import evaluation_policy
 from core.exceptions import Conflict
-from core.fields import encrypted_field_names
 from core.web import PageAction, add_service_errors, parse_iso_date, run_page_action, service_errors
 from referrals.models import MeasureType
 from referrals.policies import referral_policy
@@ -225,11 +223,7 @@ def referral_evaluations(*, user, referral, bound=None) -> dict | None:
     """
     if referral.referrer_id == user.pk:
         return None
-    evaluations = list(
-        selectors.evaluation_list_of_dossier(user=user, referral=referral)
-        .defer(*encrypted_field_names(Evaluation))  # the section lists them: dates, states, levels
-        .order_by("-id")
-    )
+    evaluations = selectors.evaluation_list_of_dossier(user=user, referral=referral)
     if not evaluations and not referral_policy.may_follow(user, referral):
         return None
     coordinator = referral_policy.may_coordinate(user, referral)

@@ -47,3 +47,19 @@ class PrivateFileNameField(models.CharField):
 def encrypted_field_names(model) -> list[str]:
     """The model's encrypted fields: a list's rows `defer()` them, so that no row decrypts what no list shows."""
     return [field.name for field in model._meta.concrete_fields if isinstance(field, EncryptedJSONField)]
+
+
+def joined_encrypted_field_names(queryset) -> list[str]:
+    """The encrypted fields of the rows `queryset` joins by `select_related()` ("referral__victim", …): `defer()`
+    them where a page shows the rows' own fields, so that no joined dossier or report is decrypted for nothing."""
+    names = []
+
+    def walk(model, joined: dict, prefix: str) -> None:
+        for name, deeper in joined.items():
+            related = model._meta.get_field(name).related_model
+            names.extend(f"{prefix}{name}__{field}" for field in encrypted_field_names(related))
+            walk(related, deeper, f"{prefix}{name}__")
+
+    if isinstance(queryset.query.select_related, dict):
+        walk(queryset.model, queryset.query.select_related, "")
+    return names

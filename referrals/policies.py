@@ -7,6 +7,7 @@ adds the role the action belongs to. Every module asks `referral_policy`, never 
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role
+from core.fields import joined_encrypted_field_names
 from core.policies import ModelPolicy, ObjectGrants, active
 from referrals.models import (
     Referral,
@@ -151,8 +152,10 @@ class CaseRowsPolicy(ModelPolicy):
         """The rows of one dossier that `user` may see: every one when the dossier's grants, already read for its
         page, make it her case (`holds_case`, what `case_q` says in SQL); otherwise the list's filter decides."""
         if active(user) and referral_policy.holds_case(user, referral):
-            return self.base_queryset().filter(**{self.case_field: referral})
-        return self.instances_user_has_permission_for(user).filter(**{self.case_field: referral})
+            rows = self.base_queryset().filter(**{self.case_field: referral})
+        else:
+            rows = self.instances_user_has_permission_for(user).filter(**{self.case_field: referral})
+        return rows.defer(*joined_encrypted_field_names(rows))  # the page has its dossier: its rows show their own
 
 
 class DocumentPolicy(ModelPolicy):

@@ -3,7 +3,9 @@
 import pytest
 
 from core import fields
+from core.fields import joined_encrypted_field_names
 from core.listing import PageFirstPaginator, page_rows
+from parquet.policies import attribution_policy, decision_policy
 from referrals.models import Referral
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +67,20 @@ def test_the_operators_sheets_and_the_parquets_inbox_decrypt_nothing(api, users,
     assert running.referral.reference in sheets.content.decode()
     assert waiting.reference in inbox.content.decode()
     assert decryptions == []
+
+
+def test_a_dossiers_rows_read_for_its_page_leave_their_joined_rows_encrypted(users, active, decryptions):
+    """Its decisions, periods and alerts join their dossier (and reports, decisions): the page has the dossier
+    already, so those joins are read without their encrypted fields; the rows' own fields stay readable."""
+    attribution = active(reasoning="Motivation du parquet.")
+    referral = Referral.objects.get(pk=attribution.referral_id)
+    prosecutor = users["prosecutor_nanterre"]
+    decryptions.clear()
+
+    (decision,) = decision_policy.of_case(prosecutor, referral)
+    (period,) = attribution_policy.of_case(prosecutor, referral)
+    assert "referral__victim" in joined_encrypted_field_names(decision_policy.base_queryset())
+    assert "evaluation__answers" in joined_encrypted_field_names(decision_policy.base_queryset())
+    assert (period.referral.reference, period.decision_id) == (referral.reference, decision.pk)
+    assert len(decryptions) == 1  # the decision's own reasoning, none of its dossier's or its report's fields
+    assert decision.reasoning == "Motivation du parquet."
