@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.paginator import Page
-from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, FilteredRelation, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind, Role, User
@@ -45,9 +45,16 @@ def evaluators_with_workload(*, cidff_id, exclude=None) -> QuerySet:
     evaluators = User.objects.filter(role=Role.EVALUATOR, organisation_id=cidff_id, is_active=True)
     if exclude:
         evaluators = evaluators.exclude(pk=exclude)
-    in_evaluation = Q(referrals_to_evaluate__status__in=(Status.EVALUATION, Status.INFO_REQUESTED, Status.REEVALUATION))
-    return evaluators.annotate(workload=Count("referrals_to_evaluate", filter=in_evaluation)).order_by(
-        "last_name", "first_name", "id"
+    # the state is a condition of the join, not a filter of the count: PostgreSQL then reads her dossiers in
+    # evaluation only, not the hundreds she has closed over the years
+    in_evaluation = FilteredRelation(
+        "referrals_to_evaluate",
+        condition=Q(referrals_to_evaluate__status__in=(Status.EVALUATION, Status.INFO_REQUESTED, Status.REEVALUATION)),
+    )
+    return (
+        evaluators.annotate(in_evaluation=in_evaluation)
+        .annotate(workload=Count("in_evaluation"))
+        .order_by("last_name", "first_name", "id")
     )
 
 
