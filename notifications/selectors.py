@@ -3,12 +3,20 @@ from dataclasses import dataclass
 from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import Role
+from core.fields import joined_encrypted_field_names
 from notifications.models import Notification, NotificationPreference
 from referrals.workflow import NotificationKind
 
 
+def _with_dossier(notifications: QuerySet[Notification]) -> QuerySet[Notification]:
+    """Each notification with its deadline and its dossier, of which it shows the reference alone: nothing of the
+    dossier is decrypted."""
+    rows = notifications.select_related("referral", "deadline")
+    return rows.defer(*joined_encrypted_field_names(rows))
+
+
 def notification_list(*, user) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user).select_related("referral", "deadline").order_by("-id")
+    return _with_dossier(Notification.objects.filter(user=user)).order_by("-id")
 
 
 def notification_inbox(*, user, unread_only=False, kind="", reference="") -> QuerySet[Notification]:
@@ -70,9 +78,7 @@ def inbox_groups(notifications: QuerySet[Notification], dossiers) -> list[Dossie
     rows = list(dossiers)
     ids = [row["referral_id"] for row in rows]
     by_dossier: dict[int, list[Notification]] = {pk: [] for pk in ids}
-    for notification in (
-        notifications.filter(referral_id__in=ids).select_related("referral", "deadline").order_by("-created_at", "-id")
-    ):
+    for notification in _with_dossier(notifications.filter(referral_id__in=ids)).order_by("-created_at", "-id"):
         by_dossier[notification.referral_id].append(notification)
     return [
         DossierGroup(

@@ -27,9 +27,12 @@ def test_the_lists_decrypt_nothing(api, users, make_referral, decryptions):
 
     listed = client.get("/api/v1/referrals/?page_size=100")
     page = client.get("/dossiers/?file=tous")
+    told = client.get("/api/v1/notifications/")
+    inbox = client.get("/notifications/")
 
-    assert listed.status_code == page.status_code == 200
+    assert listed.status_code == page.status_code == told.status_code == inbox.status_code == 200
     assert len(listed.json()["results"]) == 3
+    assert told.json()["results"] and told.json()["results"][0]["reference"] in inbox.content.decode()
     assert decryptions == []
     Referral.objects.get(pk=listed.json()["results"][0]["id"]).victim  # noqa: B018 — the detail still decrypts
     assert decryptions
