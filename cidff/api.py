@@ -77,15 +77,14 @@ class EvaluationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request=EvaluationUpdateSerializer, responses=EvaluationSerializer)
     def partial_update(self, request, pk=None):
-        selectors.evaluation_get_visible(user=request.user, evaluation_id=pk)
+        selectors.evaluation_require_visible(user=request.user, evaluation_id=pk)
         serializer = EvaluationUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._detail(
-            services.evaluation_update(user=request.user, evaluation_id=pk, data=serializer.validated_data)
-        )
+        saved = services.evaluation_update(user=request.user, evaluation_id=pk, data=serializer.validated_data)
+        return Response(EvaluationSerializer(saved).data)  # as saved, read under the lock: no third reading
 
     def _act(self, request, pk, service, body_serializer=None, **fields):
-        selectors.evaluation_get_visible(user=request.user, evaluation_id=pk)
+        selectors.evaluation_require_visible(user=request.user, evaluation_id=pk)
         kwargs = {}
         if body_serializer is not None:
             serializer = body_serializer(data=request.data)
@@ -117,7 +116,7 @@ class EvaluationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=AddendumSerializer, responses={201: AddendumReadSerializer})
     @action(detail=True, methods=["post"])
     def addenda(self, request, pk=None):
-        selectors.evaluation_get_visible(user=request.user, evaluation_id=pk)
+        selectors.evaluation_require_visible(user=request.user, evaluation_id=pk)
         serializer = AddendumSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         addendum = services.evaluation_add_addendum(

@@ -86,6 +86,10 @@ def evaluation_get_visible(*, user, evaluation_id) -> Evaluation:
     return evaluation_policy.get_visible(user, evaluation_id)
 
 
+def evaluation_require_visible(*, user, evaluation_id) -> None:
+    evaluation_policy.require_visible(user, evaluation_id)
+
+
 def evaluation_score(*, evaluation: Evaluation) -> Score:
     return compute_score(evaluation.instrument.definition, evaluation.answers)
 

@@ -155,6 +155,16 @@ class ModelPolicy:
         except (self.model.DoesNotExist, ValueError, TypeError):
             raise NotFound(self.not_found) from None
 
+    def require_visible(self, user, pk) -> None:
+        """NotFound (404) unless `user` may see object `pk`: what a request checks before reading its body, without
+        loading (nor decrypting) the object that the service will read under its lock."""
+        try:
+            found = self.instances_user_has_permission_for(user).filter(pk=pk).exists()
+        except (ValueError, TypeError):
+            found = False
+        if not found:
+            raise NotFound(self.not_found)
+
     def user_has_permission_for_instance(self, user, action: str, instance) -> bool:
         if not active(user):
             return False
