@@ -73,7 +73,7 @@ class EvaluationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(responses=EvaluationSerializer)
     def retrieve(self, request, pk=None):
-        return self._detail(services.evaluation_read(user=request.user, evaluation_id=pk))
+        return Response(EvaluationSerializer(services.evaluation_read(user=request.user, evaluation_id=pk)).data)
 
     @extend_schema(request=EvaluationUpdateSerializer, responses=EvaluationSerializer)
     def partial_update(self, request, pk=None):
