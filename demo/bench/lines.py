@@ -68,32 +68,29 @@ class Timing:
     queries: int
 
 
+def _run_once(work: Callable) -> tuple[float, int]:
+    """Wall time of one `work()` and the SQL queries it made."""
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        work()
+        seconds = time.perf_counter() - started
+    return seconds, sum(not sql_is_transaction(q["sql"]) for q in queries)
+
+
 def timed(work: Callable, *, repeat: int) -> Timing:
     """Median wall time of `work()` after one warm-up run; the SQL queries of the last run."""
-    work()
-    times = []
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            work()
-            times.append(time.perf_counter() - started)
-    return Timing(statistics.median(times), sum(not sql_is_transaction(q["sql"]) for q in queries))
+    return timed_side_by_side(work, repeat=repeat)[0]
 
 
-def timed_side_by_side(work: Callable, baseline: Callable, *, repeat: int) -> tuple[Timing, Timing]:
-    """`timed()` of two works run in turn, one of each per round: a slower moment of the shared machine weighs on
-    both sides of a ratio alike, instead of on whichever was being measured then."""
-    work(), baseline()
-    times: tuple[list, list] = ([], [])
-    counts = [0, 0]
-    for _ in range(repeat):
-        for side, run in enumerate((work, baseline)):
-            with CaptureQueriesContext(connection) as queries:
-                started = time.perf_counter()
-                run()
-                times[side].append(time.perf_counter() - started)
-            counts[side] = sum(not sql_is_transaction(q["sql"]) for q in queries)
-    return Timing(statistics.median(times[0]), counts[0]), Timing(statistics.median(times[1]), counts[1])
+def timed_side_by_side(*works: Callable, repeat: int) -> list[Timing]:
+    """`timed()` of several works run in turn, one of each per round: a slower moment of the shared machine weighs
+    on both sides of a ratio alike, instead of on whichever was being measured then."""
+    for work in works:
+        work()
+    runs = [[_run_once(work) for work in works] for _ in range(repeat)]
+    return [
+        Timing(statistics.median(round_[side][0] for round_ in runs), runs[-1][side][1]) for side in range(len(works))
+    ]
 
 
 def sql_is_transaction(sql: str) -> bool:
