@@ -7,6 +7,7 @@ from django.db.models.functions import Replace
 from cidff.instruments import level_label
 from cidff.models import Evaluation, EvaluationKind
 from cidff.selectors import LIST_FIELDS, evaluation_latest_sent, evaluations_sent_latest_first
+from core.fields import joined_encrypted_field_names
 from parquet.models import (
     INITIAL_OUTCOMES,
     RENEWAL_OUTCOMES,
@@ -185,7 +186,8 @@ def sheet_list_visible(*, user, phone: str = "") -> QuerySet[Attribution]:
         attributions = attributions.annotate(device_digits=device_digits).filter(
             Q(referral__victim_phone_index=phone_index(phone)) | Q(device_digits=number)
         )
-    return attributions.select_related("referral", "device")
+    rows = attributions.select_related("referral", "device")
+    return rows.defer(*joined_encrypted_field_names(rows))  # a reference, a phone number, dates: nothing decrypted
 
 
 def sent_evaluations_prefetch(prefix: str = "referral__") -> Prefetch:

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.services import audit_record
 from cidff.api import pdf_response
 from core.exceptions import Conflict
-from core.fields import encrypted_field_names
 from core.listing import Listing, text
 from core.web import add_service_errors, parse_iso_date, service_errors
 from parquet import selectors, services
@@ -20,7 +19,6 @@ from parquet.forms import (
 )
 from parquet.models import (
     AttributionStatus,
-    Decision,
     DecisionDocumentKind,
     DocumentStatus,
 )
@@ -29,7 +27,7 @@ from parquet.serializers import BeneficiarySheetSerializer
 from parquet.views.common import (
     conflict_page,
 )
-from referrals.models import ChildResidence, MeasureType, Referral
+from referrals.models import ChildResidence, MeasureType
 
 
 def _day(value):
@@ -79,13 +77,7 @@ def sheet_list(request):
     user = request.user
     listing = Listing(request.GET, sorts=SHEET_SORTS, default_sort="fin", filters={"tel": text(30)})
     phone = listing.get("tel", "")
-    sheets = selectors.sheet_list_visible(user=user, phone=phone)
-    # the rows show a reference, a phone number and dates: nothing to decrypt
-    sheets = sheets.defer(
-        *(f"referral__{name}" for name in encrypted_field_names(Referral)),
-        *(f"decision__{name}" for name in encrypted_field_names(Decision)),
-    )
-    page = listing.paginate(listing.order(sheets))
+    page = listing.paginate(listing.order(selectors.sheet_list_visible(user=user, phone=phone)))
     audit_record(actor=user, action="attribution.list", detail="recherche par numéro" if phone else "")
     context = {
         "page": page,
