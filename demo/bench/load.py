@@ -306,7 +306,7 @@ def _number(value: str) -> float | None:
 
 
 def _figures(stats: Path, failures: Path) -> dict:
-    """Totals from the Aggregated row, p95 per request; `errors`: each failure's message and count."""
+    """Totals from the Aggregated row, percentiles and maximum per request; `errors`: each failure and its count."""
     with stats.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     total = next(row for row in rows if row["Name"] == "Aggregated")
@@ -328,6 +328,8 @@ def _figures(stats: Path, failures: Path) -> dict:
                 "failures": int(row["Failure Count"]),
                 "p50_ms": _number(row["50%"]),
                 "p95_ms": _number(row["95%"]),
+                "p99_ms": _number(row["99%"]),
+                "max_ms": _number(row["Max Response Time"]),
             }
             for row in rows
             if row["Name"] != "Aggregated"

@@ -169,7 +169,8 @@ class Command(BaseCommand):
                     f"p95 {endpoint['p95_ms']:.0f} ms",
                     "—",
                     None,
-                    f"{endpoint['requests']} requêtes, médiane {endpoint['p50_ms']:.0f} ms",
+                    f"{endpoint['requests']} requêtes, médiane {endpoint['p50_ms']:.0f} ms, "
+                    f"p99 {endpoint['p99_ms']:.0f} ms, la plus lente {endpoint['max_ms']:.0f} ms",
                 )
                 for name, endpoint in sorted(figures["by_name"].items())
             ),
