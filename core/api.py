@@ -61,7 +61,8 @@ class Pagination(PageNumberPagination):
     """`page_size` from 1 up (100 at most: a larger one is cut down); anything else is a 400, not ignored.
 
     A view that can count its list more cheaply than a COUNT over it says so with `list_count(queryset)`
-    (an int, or None to let the paginator count).
+    (an int, or None to let the paginator count); one that can choose a page's ids more cheaply, with
+    `list_page_ids(queryset)` (a callable for `PageFirstPaginator`'s `ids`, or None).
     """
 
     page_size_query_param = "page_size"
@@ -70,7 +71,8 @@ class Pagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         count = view.list_count(queryset) if hasattr(view, "list_count") else None
-        self.django_paginator_class = functools.partial(PageFirstPaginator, count=count)
+        ids = view.list_page_ids(queryset) if hasattr(view, "list_page_ids") else None
+        self.django_paginator_class = functools.partial(PageFirstPaginator, count=count, ids=ids)
         return super().paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request):

@@ -53,6 +53,12 @@ class ReferralPolicy(ModelPolicy):
     def count_visible(self, user) -> int:
         return referral_grants.count(user=user, codename=VIEW) if active(user) else 0
 
+    def newest_visible_ids(self, user, *, offset: int, limit: int):
+        """A page of the ids of every dossier `user` sees, newest first (None: filter the list as usual)."""
+        if not active(user):
+            return None
+        return referral_grants.newest_ids(user=user, codename=VIEW, offset=offset, limit=limit)
+
     def action_q(self, user, action: str) -> Q:
         """Tested row by row: it always narrows the visible dossiers (`visible_q` drives the query)."""
         codename = {"decide": DECIDE, "change": CHANGE, "evaluate": EVALUATE}[action]

@@ -27,6 +27,10 @@ def referral_count_visible(*, user) -> int:
     return referral_policy.count_visible(user)
 
 
+def referral_newest_visible_ids(*, user, offset: int, limit: int):
+    return referral_policy.newest_visible_ids(user, offset=offset, limit=limit)
+
+
 def referral_get_visible(*, user, referral_id) -> Referral:
     return referral_policy.get_visible(user, referral_id)
 

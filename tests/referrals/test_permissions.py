@@ -4,10 +4,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from guardian.shortcuts import get_objects_for_user
+from guardian.shortcuts import assign_perm, get_objects_for_user
 
+from accounts.backends import AccountBackend
 from referrals import services
 from referrals.models import Referral
+from referrals.policies import referral_grants
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +91,44 @@ def test_the_count_covers_every_page_and_follows_each_narrowing(api, users, doss
     assert submitted["count"] == visible.filter(status="submitted").count()
     assert client.get("/api/v1/referrals/?q=texte-sans-forme").json()["count"] == 0  # a search that finds nothing
     assert client.get("/api/v1/referrals/?queue=tous").json()["count"] == visible.count()
+
+
+@pytest.mark.parametrize("user_key", sorted(key for key, visible in EXPECTED_VISIBLE.items() if visible))
+def test_every_page_of_the_list_holds_the_granted_dossiers_newest_first(api, users, dossiers, user_key):
+    """Un-narrowed pages take their ids from the grant tables: each dossier once, in the list's order, even one
+    granted to the user both directly and through her group."""
+    user = users[user_key]
+    twice = dossiers[sorted(EXPECTED_VISIBLE[user_key])[0]]
+    assign_perm("referrals.view_referral", user, twice)
+    for group in user.groups.all():
+        assign_perm("referrals.view_referral", group, twice)
+    expected = sorted((dossiers[key].pk for key in EXPECTED_VISIBLE[user_key]), reverse=True)
+    client = api(user)
+    for size in (1, 2, 100):
+        listed, url = [], f"/api/v1/referrals/?page_size={size}"
+        while url:
+            page = client.get(url).json()
+            assert page["count"] == len(expected)
+            listed += [row["id"] for row in page["results"]]
+            url = page["next"]
+        assert listed == expected
+
+
+def test_newest_granted_ids_are_the_sql_filters_slices(users, dossiers):
+    coordinator = AccountBackend().get_user(users["coord_sud"].pk)  # her groups loaded, as a request has them
+    assign_perm("referrals.view_referral", coordinator, dossiers["police_received"])  # also held by her group
+    oracle = list(
+        get_objects_for_user(coordinator, "referrals.view_referral", klass=Referral)
+        .order_by("-id")
+        .values_list("pk", flat=True)
+    )
+    assert len(oracle) == 4
+    for offset in range(6):
+        for limit in (1, 2, 3, 10):
+            ids = referral_grants.newest_ids(user=coordinator, codename="view_referral", offset=offset, limit=limit)
+            assert list(ids) == oracle[offset : offset + limit]
+    groups_not_loaded = users["coord_sud"]  # loaded without them: the caller filters as usual
+    assert referral_grants.newest_ids(user=groups_not_loaded, codename="view_referral", offset=0, limit=20) is None
 
 
 @pytest.mark.parametrize("user_key", sorted(EXPECTED_VISIBLE))
